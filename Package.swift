@@ -1,0 +1,28 @@
+// swift-tools-version:6.0
+// Skiff: a minimal OCI container runtime in Swift.
+//
+// Layers (each one job):
+//   CShim         - C helpers for what Glibc's Swift module hides (clone3, setns, pivot_root, mount API, SCM_RIGHTS)
+//   CSeccomp/CCap - system libraries libseccomp and libcap (module maps)
+//   SkiffSpec     - the OCI runtime-spec model, JSON codec and validator (no syscalls)
+//   SkiffRuntime  - the engine: namespaces, rootfs, cgroups, security, processes, hooks, state
+//   skiff         - the runc-compatible command line, one file per command
+import PackageDescription
+
+let package = Package(
+    name: "skiff",
+    products: [
+        .executable(name: "skiff", targets: ["skiff"]),
+    ],
+    targets: [
+        .target(name: "CShim"),
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
+        .target(name: "SkiffSpec"),
+        .target(name: "SkiffRuntime", dependencies: ["SkiffSpec", "CShim", "CSeccomp", "CCap"]),
+        .executableTarget(name: "skiff", dependencies: ["SkiffRuntime", "SkiffSpec"]),
+        .testTarget(name: "SkiffSpecTests", dependencies: ["SkiffSpec"]),
+        .testTarget(name: "SkiffIntegrationTests", dependencies: []),
+    ],
+    swiftLanguageModes: [.v5]
+)
