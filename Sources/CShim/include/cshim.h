@@ -1,0 +1,112 @@
+// CShim: the few kernel interfaces Glibc's Swift module does not show
+// (flags behind _GNU_SOURCE, raw syscalls without libc wrappers, variadic calls,
+// and the cmsg macros needed to pass file descriptors over unix sockets).
+#ifndef SKIFF_CSHIM_H
+#define SKIFF_CSHIM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+// Namespace flags for clone3/unshare/setns (linux/sched.h).
+static const uint64_t SK_CLONE_NEWNS     = 0x00020000;
+static const uint64_t SK_CLONE_NEWCGROUP = 0x02000000;
+static const uint64_t SK_CLONE_NEWUTS    = 0x04000000;
+static const uint64_t SK_CLONE_NEWIPC    = 0x08000000;
+static const uint64_t SK_CLONE_NEWUSER   = 0x10000000;
+static const uint64_t SK_CLONE_NEWPID    = 0x20000000;
+static const uint64_t SK_CLONE_NEWNET    = 0x40000000;
+static const uint64_t SK_CLONE_NEWTIME   = 0x00000080;
+static const uint64_t SK_CLONE_INTO_CGROUP = 0x200000000ULL;
+
+// mount(2) flags (sys/mount.h).
+static const unsigned long SK_MS_RDONLY      = 1;
+static const unsigned long SK_MS_NOSUID      = 2;
+static const unsigned long SK_MS_NODEV       = 4;
+static const unsigned long SK_MS_NOEXEC      = 8;
+static const unsigned long SK_MS_SYNCHRONOUS = 16;
+static const unsigned long SK_MS_REMOUNT     = 32;
+static const unsigned long SK_MS_MANDLOCK    = 64;
+static const unsigned long SK_MS_DIRSYNC     = 128;
+static const unsigned long SK_MS_NOSYMFOLLOW = 256;
+static const unsigned long SK_MS_NOATIME     = 1024;
+static const unsigned long SK_MS_NODIRATIME  = 2048;
+static const unsigned long SK_MS_BIND        = 4096;
+static const unsigned long SK_MS_MOVE        = 8192;
+static const unsigned long SK_MS_REC         = 16384;
+static const unsigned long SK_MS_SILENT      = 32768;
+static const unsigned long SK_MS_UNBINDABLE  = 1 << 17;
+static const unsigned long SK_MS_PRIVATE     = 1 << 18;
+static const unsigned long SK_MS_SLAVE       = 1 << 19;
+static const unsigned long SK_MS_SHARED      = 1 << 20;
+static const unsigned long SK_MS_RELATIME    = 1 << 21;
+static const unsigned long SK_MS_STRICTATIME = 1 << 24;
+static const unsigned long SK_MS_LAZYTIME    = 1 << 25;
+static const int SK_MNT_DETACH = 2;
+
+// O_PATH: an fd that names a file without opening it for I/O (fcntl.h, _GNU_SOURCE).
+static const int SK_O_PATH = 010000000;
+
+// openat2(2) resolve flags (linux/openat2.h).
+static const uint64_t SK_RESOLVE_NO_XDEV       = 0x01;
+static const uint64_t SK_RESOLVE_NO_MAGICLINKS = 0x02;
+static const uint64_t SK_RESOLVE_NO_SYMLINKS   = 0x04;
+static const uint64_t SK_RESOLVE_BENEATH       = 0x08;
+static const uint64_t SK_RESOLVE_IN_ROOT       = 0x10;
+
+/// clone3() with fork semantics (SIGCHLD on exit, no shared memory): both parent and
+/// child return, like fork(). `flags` holds CLONE_NEW* bits; `cgroup_fd` >= 0 adds
+/// CLONE_INTO_CGROUP. Falls back to clone() where clone3 is missing (and cgroup_fd < 0).
+pid_t sk_clone3(uint64_t flags, int cgroup_fd);
+
+int sk_unshare(int flags);
+int sk_setns(int fd, int nstype);
+int sk_pivot_root(const char *new_root, const char *put_old);
+int sk_mount(const char *source, const char *target, const char *fstype,
+             unsigned long flags, const char *data);
+int sk_umount2(const char *target, int flags);
+int sk_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
+int sk_mknodat(int dirfd, const char *name, mode_t mode, uint32_t major, uint32_t minor);
+/// Join a fresh anonymous session keyring named `name` (what runc does unless --no-new-keyring).
+int sk_join_session_keyring(const char *name);
+int sk_sethostname(const char *name, size_t len);
+int sk_setdomainname(const char *name, size_t len);
+int sk_pidfd_open(pid_t pid);
+int sk_pidfd_send_signal(int pidfd, int sig);
+int sk_close_range_cloexec(unsigned int first);
+int sk_setgroups(size_t n, const gid_t *groups);
+int sk_setresuid(uid_t r, uid_t e, uid_t s);
+int sk_setresgid(gid_t r, gid_t e, gid_t s);
+
+// prctl(2) wrappers (prctl is variadic, so Swift cannot call it directly).
+int sk_set_child_subreaper(int on);
+int sk_set_pdeathsig(int sig);
+int sk_set_no_new_privs(void);
+int sk_set_keepcaps(int on);
+int sk_set_name(const char *name);
+
+/// Bring the loopback interface up in the current network namespace.
+int sk_loopback_up(void);
+
+/// Send one file descriptor (plus a short message) over a unix socket (SCM_RIGHTS).
+int sk_send_fd(int sock, int fd, const void *msg, size_t len);
+/// Receive a file descriptor sent with sk_send_fd; returns the fd or -1. `msg` gets up to `cap` bytes.
+int sk_recv_fd(int sock, void *msg, size_t cap, ssize_t *msg_len);
+
+/// fstatfs(2) f_type of an open file (to check that /proc is really procfs, ...).
+long sk_fstatfs_type(int fd);
+
+/// Block (how=0) or unblock (how=1) every signal; returns 0 or -1.
+int sk_sigmask_all(int how);
+/// Wait for any signal with a timeout in milliseconds (-1 = forever). Returns the signal
+/// number, 0 on timeout, -1 on error. Caller must have blocked signals.
+int sk_sigwait_any(int timeout_ms);
+/// Reset every signal's disposition to default (in a child before exec).
+void sk_reset_signal_handlers(void);
+
+/// W* macros for wait status.
+int sk_wifexited(int status);
+int sk_wexitstatus(int status);
+int sk_wifsignaled(int status);
+int sk_wtermsig(int status);
+
+#endif

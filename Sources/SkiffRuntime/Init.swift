@@ -1,0 +1,103 @@
+// The container's init process: the child of clone3, running Skiff's code until it
+// execs the user's program. It does every step in the order the kernel needs and
+// reports the first failure back to skiff as one line.
+import CShim
+import Glibc
+import SkiffSpec
+
+struct InitProcess {
+    let id: String
+    let spec: Spec
+    let bundle: String
+    let rootfs: String
+    let plan: NamespacePlan
+    let options: CreateOptions
+    let sync: SyncSocket
+    /// SK_O_PATH fd on the state directory: how init reaches exec.fifo after pivot_root.
+    /// -1 when skiff itself starts the program (foreground `run`).
+    let stateDirFd: Int32
+
+    func run() -> Never {
+        do {
+            let (path, args, env) = try setUp()
+            try sync.send("ready")
+            try waitForStart()
+            ProcessSetup.exec(path, args: args, env: env)
+        } catch {
+            try? sync.send("error " + ((error as? SkiffError)?.message ?? "\(error)"))
+            _exit(1)
+        }
+    }
+
+    /// Namespaces, root filesystem and process attributes; returns what to exec.
+    private func setUp() throws -> (String, [String], [String]) {
+        umask(0) // device nodes and directories get exactly the modes asked for
+        guard try sync.receive() == "go" else { _exit(1) } // skiff went away
+        let process = spec.process!
+
+        // Joined namespaces first (user before the rest), then the new ones.
+        let joins = plan.joined.filter { $0.0 != .pid && $0.0 != .time }
+        for (type, path) in joins where type == .user { try Namespaces.join(type, path: path) }
+        for (type, path) in joins where type != .user && type != .mount { try Namespaces.join(type, path: path) }
+        for (type, path) in joins where type == .mount { try Namespaces.join(type, path: path) }
+        try Namespaces.unshare(plan.unshareFlags)
+
+        if !options.noNewKeyring {
+            // A session keyring of its own, so containers don't share kernel keys.
+            if sk_join_session_keyring("_ses.\(id)") < 0 { Log.debug("session keyring: \(errnoText())") }
+        }
+        if plan.isNew(.uts) {
+            if let name = spec.hostname {
+                try Explain.step("hostname", "sethostname(\"\(name)\")") {
+                    try sys("sethostname \(name)") { sk_sethostname(name, name.utf8.count) }
+                }
+            }
+            if let name = spec.domainname {
+                try Explain.step("domain name", "setdomainname(\"\(name)\")") {
+                    try sys("setdomainname \(name)") { sk_setdomainname(name, name.utf8.count) }
+                }
+            }
+        }
+        if plan.isNew(.network) {
+            try Explain.step("loopback up", "ioctl(SIOCSIFFLAGS, \"lo\", IFF_UP)") {
+                try sys("bring up loopback") { sk_loopback_up() }
+            }
+        }
+
+        let rootfsSetup = RootfsSetup(spec: spec, rootfs: rootfs, bundle: bundle, noPivot: options.noPivot,
+                                      newNetwork: plan.isNew(.network))
+        try rootfsSetup.run()
+        try rootfsSetup.finish()
+
+        try ProcessSetup.changeDirectory(process.cwd)
+        let env = ProcessSetup.environment(process)
+        let args = process.args ?? []
+        let path = try ProcessSetup.findExecutable(args[0], env: env)
+        try ProcessSetup.setRlimits(process.rlimits ?? [])
+        if process.noNewPrivileges == true {
+            try Explain.step("no new privileges", "prctl(PR_SET_NO_NEW_PRIVS, 1)") {
+                try sys("prctl(PR_SET_NO_NEW_PRIVS)") { sk_set_no_new_privs() }
+            }
+        }
+        try ProcessSetup.setUser(process.user)
+        umask(mode_t(process.user.umask ?? 0o022))
+        try ProcessSetup.markExtraFdsCloseOnExec(preserve: options.preserveFds)
+        return (path, args, env)
+    }
+
+    /// Block until `skiff start` (it opens exec.fifo for reading) or, in foreground
+    /// `run`, until skiff says "start" on the socket.
+    private func waitForStart() throws {
+        if stateDirFd < 0 {
+            guard try sync.receive() == "start" else { _exit(1) }
+            return
+        }
+        sync.close()
+        // openat() through the directory fd still reaches the host's state directory,
+        // although this process's root is now the container's.
+        let fifo = try sys("open exec.fifo") { openat(stateDirFd, "exec.fifo", O_WRONLY | O_CLOEXEC) }
+        try writeAll(fifo, [UInt8(ascii: "0")])
+        close(fifo)
+        close(stateDirFd)
+    }
+}

@@ -1,0 +1,101 @@
+// Linux namespaces: which ones the spec asks for, new (clone3/unshare) or joined (setns).
+import CShim
+import Glibc
+import SkiffSpec
+
+extension LinuxNamespaceType {
+    /// The CLONE_NEW* bit for this namespace type.
+    var cloneFlag: UInt64 {
+        switch self {
+        case .pid: return SK_CLONE_NEWPID
+        case .network: return SK_CLONE_NEWNET
+        case .mount: return SK_CLONE_NEWNS
+        case .ipc: return SK_CLONE_NEWIPC
+        case .uts: return SK_CLONE_NEWUTS
+        case .user: return SK_CLONE_NEWUSER
+        case .cgroup: return SK_CLONE_NEWCGROUP
+        case .time: return SK_CLONE_NEWTIME
+        }
+    }
+
+    /// The name under /proc/PID/ns/.
+    var procName: String {
+        switch self {
+        case .pid: return "pid"
+        case .network: return "net"
+        case .mount: return "mnt"
+        case .ipc: return "ipc"
+        case .uts: return "uts"
+        case .user: return "user"
+        case .cgroup: return "cgroup"
+        case .time: return "time"
+        }
+    }
+
+    var flagName: String {
+        switch self {
+        case .mount: return "CLONE_NEWNS"
+        case .network: return "CLONE_NEWNET"
+        default: return "CLONE_NEW" + procName.uppercased()
+        }
+    }
+}
+
+/// The namespace plan of one container.
+struct NamespacePlan {
+    /// Types that get a new namespace.
+    var new: [LinuxNamespaceType] = []
+    /// Types that join an existing namespace, with its path, in spec order.
+    var joined: [(LinuxNamespaceType, String)] = []
+
+    init(_ spec: Spec) {
+        for ns in spec.linux?.namespaces ?? [] {
+            if let path = ns.path, !path.isEmpty { joined.append((ns.type, path)) } else { new.append(ns.type) }
+        }
+    }
+
+    func isNew(_ type: LinuxNamespaceType) -> Bool { new.contains(type) }
+    func has(_ type: LinuxNamespaceType) -> Bool { isNew(type) || joined.contains { $0.0 == type } }
+
+    /// Flags for clone3 itself: the pid namespace (it only applies to children) and the
+    /// user namespace (it must exist before anything it owns).
+    var cloneFlags: UInt64 {
+        new.filter { $0 == .pid || $0 == .user }.reduce(0) { $0 | $1.cloneFlag }
+    }
+
+    /// The rest of the new namespaces, unshared by the child after it joined its cgroup,
+    /// so a new cgroup namespace is rooted at the container's own cgroup.
+    var unshareFlags: UInt64 {
+        new.filter { $0 != .pid && $0 != .user && $0 != .time }.reduce(0) { $0 | $1.cloneFlag }
+    }
+
+    static func describe(_ flags: UInt64) -> String {
+        let names = LinuxNamespaceType.allCases.filter { flags & $0.cloneFlag != 0 }.map(\.flagName)
+        return names.isEmpty ? "0" : names.joined(separator: "|")
+    }
+}
+
+enum Namespaces {
+    /// setns(2) into the namespace at `path` (a /proc/PID/ns/X file or a bind mount of one).
+    static func join(_ type: LinuxNamespaceType, path: String) throws {
+        let fd = try sys("open namespace \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
+        defer { close(fd) }
+        try Explain.step("join namespace", "setns(\"\(path)\", \(type.flagName))") {
+            try sys("join \(type.rawValue) namespace \(path)") { sk_setns(fd, Int32(truncatingIfNeeded: type.cloneFlag)) }
+        }
+    }
+
+    /// unshare(2) the given CLONE_NEW* flags.
+    static func unshare(_ flags: UInt64) throws {
+        if flags == 0 { return }
+        try Explain.step("new namespaces", "unshare(\(NamespacePlan.describe(flags)))") {
+            try sys("unshare(\(NamespacePlan.describe(flags)))") { sk_unshare(Int32(truncatingIfNeeded: flags)) }
+        }
+    }
+
+    /// The inode of /proc/PID/ns/NAME, which identifies a namespace.
+    static func inode(pid: Int32, _ type: LinuxNamespaceType) -> UInt64? {
+        var st = stat()
+        return stat("/proc/\(pid)/ns/\(type.procName)", &st) == 0 ? UInt64(st.st_ino) : nil
+    }
+}

@@ -1,0 +1,93 @@
+// Where a container's state lives: ROOT/ID/state.json (plus exec.fifo while it is
+// "created"). The status is never stored: it is derived from the kernel each time.
+import Glibc
+import SkiffSpec
+
+public enum ContainerStatus: String, Codable {
+    case creating, created, running, paused, stopped
+}
+
+/// What Skiff remembers about a container between commands.
+public struct ContainerRecord: Codable {
+    public var ociVersion: String
+    public var id: String
+    public var pid: Int32
+    public var bundle: String
+    public var rootfs: String
+    public var created: String
+    public var owner: String
+    public var annotations: [String: String]?
+    /// Start time of the init process (field 22 of /proc/PID/stat), to detect pid reuse.
+    public var initStartTime: UInt64
+    /// The cgroup directory, relative to the cgroup2 root ("" when none was made).
+    public var cgroupPath: String
+    /// The container's config, as it was at create time (hooks, namespaces, process).
+    public var config: Spec
+}
+
+/// The state directory root (--root) and the containers in it.
+public struct StateStore {
+    public let root: String
+    public init(root: String) { self.root = root }
+
+    public func directory(_ id: String) -> String { root + "/" + id }
+    func recordPath(_ id: String) -> String { directory(id) + "/state.json" }
+    func fifoPath(_ id: String) -> String { directory(id) + "/exec.fifo" }
+
+    /// Container ids: the same rule as runc (letters, digits, _ + - .), not "." or "..".
+    public static func validate(id: String) throws {
+        let ok = !id.isEmpty && id != "." && id != ".." && id.utf8.count <= 1024 && id.unicodeScalars.allSatisfy {
+            ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9") || "_+-.".unicodeScalars.contains($0)
+        }
+        if !ok { throw SkiffError("invalid container id \"\(id)\": use letters, digits, '_', '+', '-' and '.'") }
+    }
+
+    public func load(_ id: String) throws -> ContainerRecord {
+        try StateStore.validate(id: id)
+        guard let bytes = readFile(recordPath(id)) else {
+            throw SkiffError("container \"\(id)\" does not exist")
+        }
+        do { return try JSONCodec.decode(ContainerRecord.self, from: bytes) } catch {
+            throw SkiffError("\(recordPath(id)): corrupt state: \(error)")
+        }
+    }
+
+    func save(_ record: ContainerRecord) throws {
+        try writeFileAtomic(recordPath(record.id), JSONCodec.encode(record), mode: 0o600)
+    }
+
+    /// Every container id in the root, sorted.
+    public func ids() -> [String] {
+        listDirectory(root).filter { fileExists(recordPath($0)) }
+    }
+
+    /// The status, read from the kernel: is init alive (and the same process), is it
+    /// still waiting on the exec fifo, is its cgroup frozen.
+    public func status(of record: ContainerRecord) -> ContainerStatus {
+        guard record.pid > 0, ProcessInfo.startTime(of: record.pid) == record.initStartTime else { return .stopped }
+        if ProcessInfo.isZombie(record.pid) { return .stopped }
+        if fileExists(fifoPath(record.id)) { return .created }
+        if Cgroup.isFrozen(record.cgroupPath) { return .paused }
+        return .running
+    }
+}
+
+/// Facts about processes from /proc.
+enum ProcessInfo {
+    /// Field 22 (starttime) of /proc/PID/stat, or nil if there is no such process.
+    static func startTime(of pid: Int32) -> UInt64? {
+        guard let stat = statFields(pid), stat.count > 19 else { return nil }
+        return UInt64(stat[19])
+    }
+
+    static func isZombie(_ pid: Int32) -> Bool {
+        guard let stat = statFields(pid), let state = stat.first else { return true }
+        return state == "Z" || state == "X"
+    }
+
+    /// The fields of /proc/PID/stat after the command name: [state, ppid, ...].
+    static func statFields(_ pid: Int32) -> [Substring]? {
+        guard let text = readText("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }
+        return text[text.index(after: close)...].split(separator: " ")
+    }
+}

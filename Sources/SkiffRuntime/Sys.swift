@@ -1,0 +1,196 @@
+// Small, honest wrappers over libc: every failing call becomes a SkiffError that
+// names what was being done and the kernel's reason.
+import CShim
+import Glibc
+
+/// The one error type of the runtime: a single human-readable line.
+public struct SkiffError: Error, CustomStringConvertible {
+    public let message: String
+    /// The errno behind it, when a system call failed (0 otherwise).
+    public let code: Int32
+    public init(_ message: String, code: Int32 = 0) { self.message = message; self.code = code }
+    public var description: String { message }
+}
+
+/// The text of an errno value ("No such file or directory").
+func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
+
+/// Run a libc call that returns -1 on failure; retry on EINTR, throw with `what` otherwise.
+@discardableResult
+func sys(_ what: @autoclosure () -> String, _ call: () -> Int32) throws -> Int32 {
+    while true {
+        let rc = call()
+        if rc >= 0 { return rc }
+        let code = errno
+        if code == EINTR { continue }
+        throw SkiffError("\(what()): \(errnoText(code))", code: code)
+    }
+}
+
+// MARK: - Files
+
+/// Read a whole file; nil when it cannot be opened.
+public func readFile(_ path: String) -> [UInt8]? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    if fd < 0 { return nil }
+    defer { close(fd) }
+    return readAll(fd)
+}
+
+/// Read an fd to its end.
+func readAll(_ fd: Int32) -> [UInt8] {
+    var out: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        out.append(contentsOf: buf[0..<n])
+    }
+    return out
+}
+
+func readText(_ path: String) -> String? {
+    readFile(path).map { String(decoding: $0, as: UTF8.self) }
+}
+
+/// Write all bytes to an fd.
+func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws {
+    var off = 0
+    while off < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, bytes.count - off) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw SkiffError("write: \(errnoText())")
+        }
+        off += n
+    }
+}
+
+/// Write a file (truncate/create).
+func writeFile(_ path: String, _ text: String, mode: mode_t = 0o644) throws {
+    let fd = try sys("open \(path)") { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
+    defer { close(fd) }
+    do { try writeAll(fd, Array(text.utf8)) } catch { throw SkiffError("write \(path): \(errnoText())") }
+}
+
+/// Write a file atomically: a temp file in the same directory, then rename(2).
+public func writeFileAtomic(_ path: String, _ text: String, mode: mode_t = 0o644) throws {
+    let tmp = path + ".tmp.\(getpid())"
+    do {
+        try writeFile(tmp, text, mode: mode)
+        try sys("rename \(tmp) to \(path)") { rename(tmp, path) }
+    } catch {
+        unlink(tmp)
+        throw error
+    }
+}
+
+/// Write to a kernel file (sysfs, procfs, cgroupfs) where a short write is an error.
+func writeKernelFile(_ path: String, _ value: String) throws {
+    let fd = open(path, O_WRONLY | O_CLOEXEC)
+    if fd < 0 { throw SkiffError("open \(path): \(errnoText())") }
+    defer { close(fd) }
+    let bytes = Array(value.utf8)
+    let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, bytes.count) }
+    if n < 0 { throw SkiffError("write \(path) = \(value): \(errnoText())") }
+}
+
+func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+func isDirectory(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+}
+
+/// mkdir -p.
+func mkdirAll(_ path: String, mode: mode_t = 0o755) throws {
+    if isDirectory(path) { return }
+    let parent = dirname(of: path)
+    if parent != path && !parent.isEmpty { try mkdirAll(parent, mode: mode) }
+    if mkdir(path, mode) != 0 && errno != EEXIST { throw SkiffError("mkdir \(path): \(errnoText())") }
+}
+
+/// rm -rf for the runtime's own directories (state dirs). Does not cross mount points
+/// knowingly: it is only ever used on directories Skiff created.
+func removeAll(_ path: String) {
+    var st = stat()
+    if lstat(path, &st) != 0 { return }
+    if (st.st_mode & S_IFMT) == S_IFDIR {
+        for name in listDirectory(path) { removeAll(path + "/" + name) }
+        rmdir(path)
+    } else {
+        unlink(path)
+    }
+}
+
+/// Names in a directory, without "." and "..".
+func listDirectory(_ path: String) -> [String] {
+    guard let dir = opendir(path) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafePointer(to: entry.pointee.d_name) {
+            $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+        }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names.sorted()
+}
+
+func dirname(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    if slash == path.startIndex { return "/" }
+    return String(path[..<slash])
+}
+
+/// Make `path` absolute against `base` and drop "." and ".." lexically.
+func absolutePath(_ path: String, relativeTo base: String) -> String {
+    let joined = path.hasPrefix("/") ? path : base + "/" + path
+    var parts: [Substring] = []
+    for part in joined.split(separator: "/") {
+        if part == "." { continue }
+        if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+        parts.append(part)
+    }
+    return "/" + parts.joined(separator: "/")
+}
+
+func currentDirectory() -> String {
+    var buf = [CChar](repeating: 0, count: Int(PATH_MAX))
+    guard getcwd(&buf, buf.count) != nil else { return "/" }
+    return String(cString: buf)
+}
+
+/// Monotonic clock in nanoseconds (for --explain timings and timeouts).
+func monotonicNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// Sleep for some milliseconds.
+func sleepMillis(_ ms: Int) {
+    var ts = timespec(tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000)
+    var left = timespec()
+    while nanosleep(&ts, &left) != 0 && errno == EINTR { ts = left }
+}
+
+/// RFC 3339 time with nanoseconds in UTC, as Go prints time.Time in JSON.
+func rfc3339Now() -> String {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    var t = ts.tv_sec
+    var tmv = tm()
+    gmtime_r(&t, &tmv)
+    func pad(_ v: Int32, _ w: Int) -> String {
+        let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s
+    }
+    var nanos = String(ts.tv_nsec)
+    nanos = String(repeating: "0", count: 9 - nanos.count) + nanos
+    while nanos.hasSuffix("0") { nanos.removeLast() }
+    return "\(tmv.tm_year + 1900)-\(pad(tmv.tm_mon + 1, 2))-\(pad(tmv.tm_mday, 2))T\(pad(tmv.tm_hour, 2)):\(pad(tmv.tm_min, 2)):\(pad(tmv.tm_sec, 2))" + (nanos.isEmpty ? "" : "." + nanos) + "Z"
+}
+
+/// Flush C stdio before fork/exec so buffered text is not written twice.
+func flushStdio() { fflush(nil) }

@@ -1,0 +1,16 @@
+// Versions reported by `skiff --version` and `skiff features`.
+import CCap
+import CSeccomp
+
+public let skiffVersion = "0.1.0"
+/// The runtime-spec version Skiff implements.
+public let specVersion = "1.2.0"
+
+/// The libseccomp Skiff is linked with, e.g. "2.5.4".
+public func libseccompVersion() -> String {
+    guard let v = seccomp_version() else { return "unknown" }
+    return "\(v.pointee.major).\(v.pointee.minor).\(v.pointee.micro)"
+}
+
+/// The highest capability number the running kernel knows (libcap's view).
+public func kernelCapabilityCount() -> Int { Int(cap_max_bits()) }
