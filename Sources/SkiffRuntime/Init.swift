@@ -32,6 +32,7 @@ struct InitProcess {
     /// Namespaces, root filesystem and process attributes; returns what to exec.
     private func setUp() throws -> (String, [String], [String]) {
         umask(0) // device nodes and directories get exactly the modes asked for
+        closeInheritedFds()
         guard try sync.receive() == "go" else { _exit(1) } // skiff went away
         let process = spec.process!
 
@@ -83,6 +84,16 @@ struct InitProcess {
         umask(mode_t(process.user.umask ?? 0o022))
         try ProcessSetup.markExtraFdsCloseOnExec(preserve: options.preserveFds)
         return (path, args, env)
+    }
+
+    /// Close every descriptor inherited from skiff's caller except stdio, the
+    /// --preserve-fds ones, the handshake socket, the state directory and the log. Init
+    /// may wait a long time for `start`; an inherited pipe or socket must not stay open
+    /// that long (the caller would never see EOF on it), nor reach the container.
+    private func closeInheritedFds() {
+        let keep: Set<Int32> = [sync.fd, stateDirFd, Log.fd]
+        let fds = listDirectory("/proc/self/fd").compactMap { Int32($0) }
+        for fd in fds where fd >= 3 + Int32(options.preserveFds) && !keep.contains(fd) { close(fd) }
     }
 
     /// Block until `skiff start` (it opens exec.fifo for reading) or, in foreground

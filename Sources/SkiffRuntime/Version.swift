@@ -1,10 +1,11 @@
 // Versions reported by `skiff --version` and `skiff features`.
 import CCap
 import CSeccomp
+import SkiffSpec
 
 public let skiffVersion = "0.1.0"
 /// The runtime-spec version Skiff implements.
-public let specVersion = "1.2.0"
+public let specVersion = Spec.currentVersion
 
 /// The libseccomp Skiff is linked with, e.g. "2.5.4".
 public func libseccompVersion() -> String {

@@ -10,6 +10,18 @@
 // This file covers the top level, `process`, `root`, `mounts`, `hooks`
 // and `annotations`; ValidateLinux.swift covers `linux`.
 
+extension Process {
+    /// Checks the rules of a process on its own, e.g. the process.json of
+    /// `exec --process`; errors are reported under `path`.
+    public func validate(path: String = "process") throws {
+        var validator = SpecValidator(spec: Spec())
+        validator.checkProcess(self, path: path)
+        if let first = validator.errors.first {
+            throw first
+        }
+    }
+}
+
 extension Spec {
     /// Checks the spec's rules; throws the first `SpecError` found, in document order.
     public func validate() throws {
@@ -69,21 +81,26 @@ struct SpecValidator {
             fail("process", "missing required field")
             return
         }
+        checkProcess(process, path: "process")
+    }
+
+    /// The checks of one process; `path` is where it sits ("process").
+    mutating func checkProcess(_ process: Process, path: String) {
         if let umask = process.user.umask, umask > 0o777 {
-            fail("process.user.umask", "must be at most 0777")
+            fail("\(path).user.umask", "must be at most 0777")
         }
 
         let args = process.args ?? []
         if args.isEmpty {
-            fail("process.args", "must contain at least one element")
+            fail("\(path).args", "must contain at least one element")
         } else if args[0].isEmpty {
-            fail("process.args[0]", "must not be empty")
+            fail("\(path).args[0]", "must not be empty")
         }
 
-        checkEnv(process.env, path: "process.env")
+        checkEnv(process.env, path: "\(path).env")
 
         if !isAbsolute(process.cwd) {
-            fail("process.cwd", "must be absolute")
+            fail("\(path).cwd", "must be absolute")
         }
 
         if let caps = process.capabilities {
@@ -94,45 +111,44 @@ struct SpecValidator {
             ]
             for (name, list) in sets {
                 for (i, cap) in (list ?? []).enumerated() where LinuxCapabilities.number(of: cap) == nil {
-                    fail("process.capabilities.\(name)[\(i)]", "unknown capability \(quoted(cap))")
+                    fail("\(path).capabilities.\(name)[\(i)]", "unknown capability \(quoted(cap))")
                 }
             }
         }
 
         var seenRlimits: Set<String> = []
         for (i, rlimit) in (process.rlimits ?? []).enumerated() {
-            let path = "process.rlimits[\(i)]"
+            let rlimitPath = "\(path).rlimits[\(i)]"
             if !POSIXRlimit.knownTypes.contains(rlimit.type) {
-                fail("\(path).type", "unknown rlimit \(quoted(rlimit.type))")
+                fail("\(rlimitPath).type", "unknown rlimit \(quoted(rlimit.type))")
             } else if !seenRlimits.insert(rlimit.type).inserted {
-                fail("\(path).type", "duplicate rlimit \(quoted(rlimit.type))")
+                fail("\(rlimitPath).type", "duplicate rlimit \(quoted(rlimit.type))")
             }
             if rlimit.soft > rlimit.hard {
-                fail(path, "soft limit \(rlimit.soft) exceeds hard limit \(rlimit.hard)")
+                fail(rlimitPath, "soft limit \(rlimit.soft) exceeds hard limit \(rlimit.hard)")
             }
         }
 
         if let adj = process.oomScoreAdj, !(-1000...1000).contains(adj) {
-            fail("process.oomScoreAdj", "must be between -1000 and 1000")
+            fail("\(path).oomScoreAdj", "must be between -1000 and 1000")
         }
 
         if let scheduler = process.scheduler {
-            checkScheduler(scheduler)
+            checkScheduler(scheduler, path: "\(path).scheduler")
         }
 
         if let io = process.ioPriority, !(0...7).contains(io.priority) {
-            fail("process.ioPriority.priority", "must be between 0 and 7")
+            fail("\(path).ioPriority.priority", "must be between 0 and 7")
         }
 
         if let affinity = process.execCPUAffinity {
-            checkCPUList(affinity.initial, path: "process.execCPUAffinity.initial", what: "CPU list")
-            checkCPUList(affinity.final, path: "process.execCPUAffinity.final", what: "CPU list")
+            checkCPUList(affinity.initial, path: "\(path).execCPUAffinity.initial", what: "CPU list")
+            checkCPUList(affinity.final, path: "\(path).execCPUAffinity.final", what: "CPU list")
         }
     }
 
     /// The rules of sched_setattr(2), as runc checks them.
-    mutating func checkScheduler(_ s: Scheduler) {
-        let path = "process.scheduler"
+    mutating func checkScheduler(_ s: Scheduler, path: String) {
         if let nice = s.nice, !(-20...19).contains(nice) {
             fail("\(path).nice", "must be between -20 and 19")
         }

@@ -90,7 +90,7 @@ final class ErrorTests: XCTestCase {
     }
 
     func testUnknownCommandAndFlag() throws {
-        XCTAssertEqual(run(Env.skiff, ["frobnicate"]).err, "skiff: unknown command \"frobnicate\" (see skiff --help)")
-        XCTAssertEqual(run(Env.skiff, ["create", "--bogus", "x"]).err, "skiff: flag provided but not defined: -bogus")
+        XCTAssertEqual(runProgram(Env.skiff, ["frobnicate"]).err, "skiff: unknown command \"frobnicate\" (see skiff --help)")
+        XCTAssertEqual(runProgram(Env.skiff, ["create", "--bogus", "x"]).err, "skiff: flag provided but not defined: -bogus")
     }
 }

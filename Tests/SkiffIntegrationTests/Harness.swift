@@ -38,7 +38,7 @@ enum Env {
     /// The unpacked Alpine rootfs, prepared once per test run by the fixture script.
     static let rootfs: String? = {
         if let path = ProcessInfo.processInfo.environment["SKIFF_TEST_ROOTFS"] { return path }
-        let r = run(repoRoot.appendingPathComponent("rootfs-fixtures/alpine").path, [])
+        let r = runProgram(repoRoot.appendingPathComponent("rootfs-fixtures/alpine").path, [])
         return r.code == 0 && !r.out.isEmpty ? r.out : nil
     }()
 }
@@ -46,7 +46,7 @@ enum Env {
 /// Run a program to completion. Output goes through files, not pipes: a detached
 /// container inherits skiff's stdout, and a pipe would stay open as long as it runs.
 @discardableResult
-func run(_ program: String, _ args: [String], stdin: String? = nil, env: [String: String]? = nil) -> Result {
+func runProgram(_ program: String, _ args: [String], stdin: String? = nil, env: [String: String]? = nil) -> Result {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-out-\(UUID().uuidString)")
     try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -93,7 +93,7 @@ final class Sandbox {
     /// skiff --root <private root> ARGS
     @discardableResult
     func skiff(_ args: [String], stdin: String? = nil) -> Result {
-        run(Env.skiff, ["--root", stateRoot] + args, stdin: stdin)
+        runProgram(Env.skiff, ["--root", stateRoot] + args, stdin: stdin)
     }
 
     /// A bundle whose config is `skiff spec`'s default, adjusted for tests (no terminal,
@@ -101,7 +101,8 @@ final class Sandbox {
     func bundle(_ name: String = "b", args: [String], edit: (inout [String: Any]) -> Void = { _ in }) throws -> String {
         let b = dir.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: b, withIntermediateDirectories: true)
-        let r = run(Env.skiff, ["spec", "--bundle", b.path])
+        try? FileManager.default.removeItem(at: b.appendingPathComponent("config.json"))
+        let r = runProgram(Env.skiff, ["spec", "--bundle", b.path])
         XCTAssertEqual(r.code, 0, "skiff spec: \(r.stderr)")
         let url = b.appendingPathComponent("config.json")
         var config = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
@@ -143,7 +144,7 @@ final class Sandbox {
 
     deinit {
         // Clean up whatever a failed test left, so one failure does not cascade.
-        for id in stateEntries { _ = run(Env.skiff, ["--root", stateRoot, "delete", "--force", id]) }
+        for id in stateEntries { _ = runProgram(Env.skiff, ["--root", stateRoot, "delete", "--force", id]) }
         try? FileManager.default.removeItem(at: dir)
     }
 }
@@ -162,7 +163,11 @@ struct LeakSnapshot {
         let myNs = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid")) ?? ""
         var pids = Set<Int32>()
         for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            // Zombies are dead: they hold nothing but a pid until their parent reaps them
+            // (orphans go to this machine's pid 1, which reaps slowly).
             guard let pid = Int32(name),
+                  let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                  let state = stat.split(separator: ")").last?.split(separator: " ").first, state != "Z",
                   let ns = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(name)/ns/pid") else { continue }
             if ns != myNs { pids.insert(pid) }
         }

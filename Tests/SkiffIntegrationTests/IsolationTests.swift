@@ -47,7 +47,7 @@ final class IsolationTests: XCTestCase {
 
     func testDevices() throws {
         let s = try Sandbox()
-        let script = "for d in null zero full random urandom tty fuse; do stat -c '%n %t:%T %a' /dev/$d; done; readlink /dev/fd /dev/stdin /dev/ptmx; head -c 4 /dev/zero | wc -c; echo x > /dev/null && echo ok"
+        let script = "for d in null zero full random urandom tty fuse; do stat -c '%n %t:%T %a' /dev/$d; done; readlink /dev/fd; readlink /dev/stdin; readlink /dev/ptmx; head -c 4 /dev/zero | wc -c; echo x > /dev/null && echo ok"
         let b = try s.bundle(args: ["sh", "-c", script]) { c in
             var linux = c["linux"] as! [String: Any]
             linux["devices"] = [["path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o600]]
@@ -108,7 +108,7 @@ final class IsolationTests: XCTestCase {
         let want = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net")
         let b = try s.bundle("b", args: ["readlink", "/proc/self/ns/net"]) { c in
             var linux = c["linux"] as! [String: Any]
-            linux["namespaces"] = [["type": "pid"], ["type": "mount"], ["type": "network", "path": "/proc/\(pid)/ns/net"]]
+            linux["namespaces"] = [["type": "pid"], ["type": "mount"], ["type": "uts"], ["type": "network", "path": "/proc/\(pid)/ns/net"]]
             c["linux"] = linux
         }
         let r = s.skiff(["run", "-b", b, "b"])

@@ -288,6 +288,17 @@ final class ValidationTests: XCTestCase {
         ])
     }
 
+    func testProcessOnItsOwn() throws {
+        // As for `exec --process process.json`.
+        let process = try JSONCodec.decode(Process.self, from: bytes(#"{"user":{"uid":0,"gid":0},"args":["ls"],"cwd":"/"}"#))
+        XCTAssertNoThrow(try process.validate())
+        var bad = process
+        bad.rlimits = [POSIXRlimit(type: "RLIMIT_NOFILE", hard: 5, soft: 10)]
+        XCTAssertEqual(errorText { try bad.validate() }, "process.rlimits[0]: soft limit 10 exceeds hard limit 5")
+        bad.args = []
+        XCTAssertEqual(errorText { try bad.validate(path: "exec") }, "exec.args: must contain at least one element")
+    }
+
     func testSpecsBuiltInCodeAreValidatedToo() {
         var spec = Spec.runcDefault()
         XCTAssertNoThrow(try spec.validate())
