@@ -70,20 +70,7 @@ struct InitProcess {
         try rootfsSetup.run()
         try rootfsSetup.finish()
 
-        try ProcessSetup.changeDirectory(process.cwd)
-        let env = ProcessSetup.environment(process)
-        let args = process.args ?? []
-        let path = try ProcessSetup.findExecutable(args[0], env: env)
-        try ProcessSetup.setRlimits(process.rlimits ?? [])
-        if process.noNewPrivileges == true {
-            try Explain.step("no new privileges", "prctl(PR_SET_NO_NEW_PRIVS, 1)") {
-                try sys("prctl(PR_SET_NO_NEW_PRIVS)") { sk_set_no_new_privs() }
-            }
-        }
-        try ProcessSetup.setUser(process.user)
-        umask(mode_t(process.user.umask ?? 0o022))
-        try ProcessSetup.markExtraFdsCloseOnExec(preserve: options.preserveFds)
-        return (path, args, env)
+        return try ProcessSetup.prepare(process, preserveFds: options.preserveFds)
     }
 
     /// Close every descriptor inherited from skiff's caller except stdio, the

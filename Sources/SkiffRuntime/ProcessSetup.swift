@@ -6,6 +6,26 @@ import Glibc
 import SkiffSpec
 
 enum ProcessSetup {
+    /// The common tail of init and exec, in the kernel's order: working directory,
+    /// program lookup, rlimits, no_new_privs, user, umask, descriptors. Returns what to
+    /// execve: (path, argv, envp).
+    static func prepare(_ process: Process, preserveFds: Int) throws -> (String, [String], [String]) {
+        try changeDirectory(process.cwd)
+        let env = environment(process)
+        let args = process.args ?? []
+        let path = try findExecutable(args[0], env: env)
+        try setRlimits(process.rlimits ?? [])
+        if process.noNewPrivileges == true {
+            try Explain.step("no new privileges", "prctl(PR_SET_NO_NEW_PRIVS, 1)") {
+                try sys("prctl(PR_SET_NO_NEW_PRIVS)") { sk_set_no_new_privs() }
+            }
+        }
+        try setUser(process.user)
+        umask(mode_t(process.user.umask ?? 0o022))
+        try markExtraFdsCloseOnExec(preserve: preserveFds)
+        return (path, args, env)
+    }
+
     static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     /// process.env, plus HOME (from the container's /etc/passwd) and PATH when missing.
