@@ -21,6 +21,8 @@
 #include <unistd.h>
 #include <linux/sched.h>
 #include <linux/openat2.h>
+#include <sys/signalfd.h>
+#include <termios.h>
 
 #ifndef SYS_clone3
 #define SYS_clone3 435
@@ -194,3 +196,47 @@ int sk_wifexited(int s) { return WIFEXITED(s); }
 int sk_wexitstatus(int s) { return WEXITSTATUS(s); }
 int sk_wifsignaled(int s) { return WIFSIGNALED(s); }
 int sk_wtermsig(int s) { return WTERMSIG(s); }
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+int sk_pty_open_peer(int master) {
+    int unlock = 0;
+    if (ioctl(master, TIOCSPTLCK, &unlock) < 0) return -1;
+    return ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+}
+int sk_pty_number(int master) {
+    unsigned int n;
+    if (ioctl(master, TIOCGPTN, &n) < 0) return -1;
+    return (int)n;
+}
+int sk_set_ctty(int fd) { return ioctl(fd, TIOCSCTTY, 0); }
+int sk_set_winsize(int fd, unsigned short rows, unsigned short cols) {
+    struct winsize ws;
+    memset(&ws, 0, sizeof(ws));
+    ws.ws_row = rows;
+    ws.ws_col = cols;
+    return ioctl(fd, TIOCSWINSZ, &ws);
+}
+int sk_get_winsize(int fd, unsigned short *rows, unsigned short *cols) {
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) < 0) return -1;
+    *rows = ws.ws_row;
+    *cols = ws.ws_col;
+    return 0;
+}
+
+int sk_signalfd_all(void) {
+    sigset_t set;
+    sigfillset(&set);
+    return signalfd(-1, &set, SFD_CLOEXEC);
+}
+int sk_signalfd_read(int fd, int *pid) {
+    struct signalfd_siginfo si;
+    ssize_t n;
+    do { n = read(fd, &si, sizeof(si)); } while (n < 0 && errno == EINTR);
+    if (n != sizeof(si)) return -1;
+    if (pid) *pid = (int)si.ssi_pid;
+    return (int)si.ssi_signo;
+}

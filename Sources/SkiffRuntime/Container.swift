@@ -31,6 +31,8 @@ public struct Runtime {
     struct Launched {
         var record: ContainerRecord
         let sync: SyncSocket
+        /// The pty master, when skiff itself relays the container's terminal.
+        let master: Int32?
     }
 
     /// create's work; in the foreground (`run`) mode init waits on the socket instead of
@@ -45,6 +47,13 @@ public struct Runtime {
         guard spec.process?.args?.isEmpty == false else { throw SkiffError("config.json: process.args: must contain at least one element") }
         let plan = NamespacePlan(spec)
         guard plan.has(.mount) else { throw SkiffError("config.json: linux.namespaces: a mount namespace is required") }
+        let terminal = spec.process?.terminal == true
+        if terminal && !foreground && options.consoleSocket == nil {
+            throw SkiffError("cannot allocate tty if skiff will detach without setting console socket")
+        }
+        if !terminal && options.consoleSocket != nil {
+            throw SkiffError("cannot use console socket if skiff will not allocate a tty (process.terminal is false)")
+        }
 
         // From here on everything made is undone if a step fails.
         try mkdirAll(store.root, mode: 0o711)
@@ -67,6 +76,8 @@ public struct Runtime {
         defer { close(dirFd) }
         let (parentSock, childSock) = try SyncSocket.pair()
         defer { childSock.close() }
+        let consoleFd = try options.consoleSocket.map { try Terminal.connect(socketPath: $0) } ?? -1
+        defer { if consoleFd >= 0 { close(consoleFd) } }
 
         // Namespaces that apply to children only are entered here, before the clone.
         for (type, path) in plan.joined where type == .pid || type == .time { try Namespaces.join(type, path: path) }
@@ -79,17 +90,29 @@ public struct Runtime {
         }
         if child == 0 {
             parentSock.close()
-            InitProcess(id: id, spec: spec, bundle: bundle, rootfs: rootfs, plan: plan, options: options,
-                        sync: childSock, stateDirFd: foreground ? -1 : dirFd).run()
+            var initProcess = InitProcess(id: id, spec: spec, bundle: bundle, rootfs: rootfs, plan: plan, options: options,
+                                          sync: childSock, stateDirFd: foreground ? -1 : dirFd, consoleFd: consoleFd)
+            initProcess.run()
         }
         childSock.close()
 
         if plan.isNew(.user) { try writeIDMappings(pid: child, linux: spec.linux) }
-        try parentSock.send("go")
-        switch try parentSock.receive() {
-        case "ready"?: break
-        case let msg? where msg.hasPrefix("error "): throw SkiffError(String(msg.dropFirst(6)))
-        default: throw SkiffError("container init exited during setup")
+        try parentSock.send("go \(child)")
+        var master: Int32?
+        defer { if !succeeded, let master { close(master) } }
+        handshake: while true {
+            guard let (msg, fd) = try parentSock.receiveWithFd() else { throw SkiffError("container init exited during setup") }
+            switch msg {
+            case "ready": break handshake
+            case "pty": master = fd
+            case "hooks":
+                let state = Hooks.state(id, .creating, pid: child, bundle: bundle, spec: spec)
+                try Hooks.run(spec.hooks?.prestart, kind: "prestart", state: state)
+                try Hooks.run(spec.hooks?.createRuntime, kind: "createRuntime", state: state)
+                try parentSock.send("hooks-done")
+            case _ where msg.hasPrefix("error "): throw SkiffError(String(msg.dropFirst(6)))
+            default: throw SkiffError("container init sent an unexpected message: \(msg)")
+            }
         }
 
         let record = ContainerRecord(
@@ -101,7 +124,7 @@ public struct Runtime {
             try writeFileAtomic(absolutePath(pidFile, relativeTo: currentDirectory()), "\(child)")
         }
         succeeded = true
-        return Launched(record: record, sync: parentSock)
+        return Launched(record: record, sync: parentSock, master: master)
     }
 
     func loadSpec(bundle: String) throws -> Spec {
@@ -160,6 +183,8 @@ public struct Runtime {
         }
         unlink(store.fifoPath(id))
         Explain.note("start", "container \(id) released from exec.fifo")
+        Hooks.runLogged(record.config.hooks?.poststart, kind: "poststart",
+                        state: Hooks.state(id, .running, pid: record.pid, bundle: record.bundle, spec: record.config))
     }
 
     // MARK: run
@@ -184,24 +209,10 @@ public struct Runtime {
         } catch {
             try? delete(id: id, force: true); throw error
         }
-        var code: Int32 = 0
-        waiting: while true {
-            let sig = sk_sigwait_any(-1)
-            if sig == SIGCHLD {
-                var status: Int32 = 0
-                while true {
-                    let r = waitpid(-1, &status, WNOHANG)
-                    if r <= 0 { break }
-                    if r == pid {
-                        code = sk_wifsignaled(status) != 0 ? 128 + sk_wtermsig(status) : sk_wexitstatus(status)
-                        Explain.note("container exited", "status \(code)")
-                        break waiting
-                    }
-                }
-            } else if sig > 0 {
-                Glibc.kill(pid, sig) // forward
-            }
-        }
+        Hooks.runLogged(launched.record.config.hooks?.poststart, kind: "poststart",
+                        state: Hooks.state(id, .running, pid: pid, bundle: launched.record.bundle, spec: launched.record.config))
+        let code = Supervisor(pid: pid, master: launched.master).wait()
+        if let master = launched.master { close(master) }
         try delete(id: id, force: true)
         return code
     }
@@ -255,6 +266,8 @@ public struct Runtime {
             try waitForExit(record)
         }
         removeAll(store.directory(id))
+        Hooks.runLogged(record.config.hooks?.poststop, kind: "poststop",
+                        state: Hooks.state(id, .stopped, pid: nil, bundle: record.bundle, spec: record.config))
     }
 
     /// Wait until init is gone (or a zombie nobody reaped yet), up to 10 s.

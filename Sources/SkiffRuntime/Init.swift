@@ -16,12 +16,24 @@ struct InitProcess {
     /// SK_O_PATH fd on the state directory: how init reaches exec.fifo after pivot_root.
     /// -1 when skiff itself starts the program (foreground `run`).
     let stateDirFd: Int32
+    /// The connection to --console-socket (-1 when none): receives the pty master.
+    let consoleFd: Int32
+    /// This process's pid as the host sees it (for hook state), sent with "go".
+    private var hostPid: Int32 = 0
 
-    func run() -> Never {
+    init(id: String, spec: Spec, bundle: String, rootfs: String, plan: NamespacePlan, options: CreateOptions,
+         sync: SyncSocket, stateDirFd: Int32, consoleFd: Int32) {
+        self.id = id; self.spec = spec; self.bundle = bundle; self.rootfs = rootfs; self.plan = plan
+        self.options = options; self.sync = sync; self.stateDirFd = stateDirFd; self.consoleFd = consoleFd
+    }
+
+    mutating func run() -> Never {
         do {
             let (path, args, env) = try setUp()
             try sync.send("ready")
             try waitForStart()
+            try Hooks.run(spec.hooks?.startContainer, kind: "startContainer",
+                          state: Hooks.state(id, .created, pid: hostPid, bundle: bundle, spec: spec))
             ProcessSetup.exec(path, args: args, env: env)
         } catch {
             try? sync.send("error " + ((error as? SkiffError)?.message ?? "\(error)"))
@@ -30,10 +42,11 @@ struct InitProcess {
     }
 
     /// Namespaces, root filesystem and process attributes; returns what to exec.
-    private func setUp() throws -> (String, [String], [String]) {
+    private mutating func setUp() throws -> (String, [String], [String]) {
         umask(0) // device nodes and directories get exactly the modes asked for
         closeInheritedFds()
-        guard try sync.receive() == "go" else { _exit(1) } // skiff went away
+        guard let go = try sync.receive(), go.hasPrefix("go ") else { _exit(1) } // skiff went away
+        hostPid = Int32(go.dropFirst(3)) ?? 0
         let process = spec.process!
 
         // Joined namespaces first (user before the rest), then the new ones.
@@ -65,10 +78,31 @@ struct InitProcess {
             }
         }
 
-        let rootfsSetup = RootfsSetup(spec: spec, rootfs: rootfs, bundle: bundle, noPivot: options.noPivot,
+        var rootfsSetup = RootfsSetup(spec: spec, rootfs: rootfs, bundle: bundle, noPivot: options.noPivot,
                                       newNetwork: plan.isNew(.network))
+        let (hooks, state) = (spec.hooks, Hooks.state(id, .creating, pid: hostPid, bundle: bundle, spec: spec))
+        let sync = self.sync
+        rootfsSetup.beforeSwitch = {
+            // The namespaces exist and the mounts are made: time for skiff to run prestart
+            // and createRuntime hooks, then for createContainer hooks here, in the container.
+            if hooks?.prestart?.isEmpty == false || hooks?.createRuntime?.isEmpty == false {
+                try sync.send("hooks")
+                guard try sync.receive() == "hooks-done" else { _exit(1) }
+            }
+            try Hooks.run(hooks?.createContainer, kind: "createContainer", state: state)
+        }
         try rootfsSetup.run()
         try rootfsSetup.finish()
+        if process.terminal == true {
+            let master = try Terminal.attachNewPty(size: process.consoleSize, bindConsole: true)
+            if consoleFd >= 0 {
+                try Terminal.send(master: master, to: consoleFd)
+                close(consoleFd)
+            } else {
+                try sync.send("pty", fd: master)
+            }
+            close(master)
+        }
 
         return try ProcessSetup.prepare(process, preserveFds: options.preserveFds)
     }
@@ -78,7 +112,7 @@ struct InitProcess {
     /// may wait a long time for `start`; an inherited pipe or socket must not stay open
     /// that long (the caller would never see EOF on it), nor reach the container.
     private func closeInheritedFds() {
-        let keep: Set<Int32> = [sync.fd, stateDirFd, Log.fd]
+        let keep: Set<Int32> = [sync.fd, stateDirFd, Log.fd, consoleFd]
         let fds = listDirectory("/proc/self/fd").compactMap { Int32($0) }
         for fd in fds where fd >= 3 + Int32(options.preserveFds) && !keep.contains(fd) { close(fd) }
     }

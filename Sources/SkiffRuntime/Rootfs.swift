@@ -11,6 +11,8 @@ struct RootfsSetup {
     let bundle: String
     let noPivot: Bool
     let newNetwork: Bool
+    /// Runs after the mounts, before the root switch (where the create hooks run).
+    var beforeSwitch: () throws -> Void = {}
 
     /// Everything up to and including the root switch. Afterwards "/" is the rootfs.
     func run() throws {
@@ -29,6 +31,7 @@ struct RootfsSetup {
         if !devIsBind {
             try Devices.create(spec.linux?.devices ?? [], in: root)
         }
+        try beforeSwitch()
         try switchRoot()
     }
 

@@ -7,6 +7,7 @@
 //     "go" ─────────────────────────▶ namespaces, rootfs, process setup
 //     ◀───────────────────────── "ready"  (or "error <one line>")
 //   create returns; later `start` opens exec.fifo ──▶ init unblocks and execs
+import CShim
 import Glibc
 
 struct SyncSocket {
@@ -33,6 +34,22 @@ struct SyncSocket {
             if n == 0 { return nil }
             return String(decoding: buf[0..<n], as: UTF8.self)
         }
+    }
+
+    /// Send a file descriptor with a message (SCM_RIGHTS), e.g. a pty master.
+    func send(_ message: String, fd passed: Int32) throws {
+        let bytes = Array(message.utf8)
+        try sys("sync send fd") { sk_send_fd(fd, passed, bytes, bytes.count) }
+    }
+
+    /// The next message and the descriptor that came with it, if any; nil on EOF.
+    func receiveWithFd() throws -> (String, Int32?)? {
+        var buf = [UInt8](repeating: 0, count: 8192)
+        var len = 0
+        let passed = sk_recv_fd(fd, &buf, buf.count, &len)
+        if len < 0 { throw SkiffError("sync receive: \(errnoText())") }
+        if len == 0 { return nil }
+        return (String(decoding: buf[0..<len], as: UTF8.self), passed >= 0 ? passed : nil)
     }
 
     func close() { _ = Glibc.close(fd) }

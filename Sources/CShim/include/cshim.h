@@ -109,4 +109,19 @@ int sk_wexitstatus(int status);
 int sk_wifsignaled(int status);
 int sk_wtermsig(int status);
 
+// Terminals (ioctl is variadic, so these wrap it).
+/// Unlock a pty master and open its peer (the slave) without a path lookup (TIOCGPTPEER).
+int sk_pty_open_peer(int master);
+/// The pty number of a master (the N of /dev/pts/N).
+int sk_pty_number(int master);
+/// Make `fd` the controlling terminal of this (new session's) process.
+int sk_set_ctty(int fd);
+int sk_set_winsize(int fd, unsigned short rows, unsigned short cols);
+int sk_get_winsize(int fd, unsigned short *rows, unsigned short *cols);
+
+/// A signalfd for every signal (the caller must have blocked them). Returns the fd.
+int sk_signalfd_all(void);
+/// Read one signal from a signalfd: its number, with the sender's pid in *pid; -1 on error.
+int sk_signalfd_read(int fd, int *pid);
+
 #endif
