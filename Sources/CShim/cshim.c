@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <linux/sched.h>
 #include <linux/openat2.h>
+#include <linux/bpf.h>
 #include <sys/signalfd.h>
 #include <termios.h>
 
@@ -239,4 +240,36 @@ int sk_signalfd_read(int fd, int *pid) {
     if (n != sizeof(si)) return -1;
     if (pid) *pid = (int)si.ssi_pid;
     return (int)si.ssi_signo;
+}
+
+int sk_bpf_load_device_filter(const void *insns, unsigned int count, char *log, unsigned int log_size) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    attr.insns = (uint64_t)(uintptr_t)insns;
+    attr.insn_cnt = count;
+    attr.license = (uint64_t)(uintptr_t)"Apache";
+    if (log && log_size) {
+        log[0] = 0;
+        attr.log_buf = (uint64_t)(uintptr_t)log;
+        attr.log_size = log_size;
+        attr.log_level = 1;
+    }
+    int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+    if (fd < 0 && log && log_size && errno == ENOSPC) {
+        // The log buffer was too small: load again without a log to get the real result.
+        attr.log_buf = 0; attr.log_size = 0; attr.log_level = 0;
+        fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+    }
+    return fd;
+}
+
+int sk_bpf_attach_device_filter(int cgroup_fd, int prog_fd) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.target_fd = (uint32_t)cgroup_fd;
+    attr.attach_bpf_fd = (uint32_t)prog_fd;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    attr.attach_flags = BPF_F_ALLOW_MULTI;
+    return (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr));
 }

@@ -11,6 +11,9 @@ public struct CreateOptions {
     public var noPivot = false
     public var noNewKeyring = false
     public var preserveFds = 0
+    /// Socket-activation fds (LISTEN_FDS): passed before the preserved ones, announced
+    /// to the container as LISTEN_FDS=N, LISTEN_PID=1, as runc does.
+    public var listenFds = 0
     public init() {}
 }
 
@@ -40,7 +43,13 @@ public struct Runtime {
     private func launch(id: String, options: CreateOptions, foreground: Bool) throws -> Launched {
         try StateStore.validate(id: id)
         let bundle = absolutePath(options.bundle, relativeTo: currentDirectory())
-        let spec = try loadSpec(bundle: bundle)
+        var spec = try loadSpec(bundle: bundle)
+        var options = options
+        if options.listenFds > 0 {
+            let env = spec.process?.env ?? []
+            spec.process?.env = env + ["LISTEN_FDS=\(options.listenFds)", "LISTEN_PID=1"]
+            options.preserveFds += options.listenFds
+        }
         guard let rootPath = spec.root?.path else { throw SkiffError("config.json: root.path: missing required field") }
         let rootfs = absolutePath(rootPath, relativeTo: bundle)
         guard isDirectory(rootfs) else { throw SkiffError("root.path: rootfs \(rootfs) is not a directory: \(errnoText())") }
@@ -75,7 +84,8 @@ public struct Runtime {
         let dirFd = try sys("open \(dir)") { open(dir, SK_O_PATH | O_DIRECTORY | O_CLOEXEC) }
         defer { close(dirFd) }
         let (parentSock, childSock) = try SyncSocket.pair()
-        defer { childSock.close() }
+        var childSockOpen = true // closed right after the clone; an fd number must never be closed twice
+        defer { if childSockOpen { childSock.close() } }
         let consoleFd = try options.consoleSocket.map { try Terminal.connect(socketPath: $0) } ?? -1
         defer { if consoleFd >= 0 { close(consoleFd) } }
 
@@ -85,8 +95,10 @@ public struct Runtime {
 
         flushStdio()
         let flags = plan.cloneFlags
-        child = try Explain.step("new process", "clone3(\(NamespacePlan.describe(flags)))", result: { "\($0)" }) {
-            try sys("clone3(\(NamespacePlan.describe(flags)))") { sk_clone3(flags, -1) }
+        let cloneStart = monotonicNanos()
+        child = try sys("clone3(\(NamespacePlan.describe(flags)))") { sk_clone3(flags, -1) }
+        if child > 0 {
+            Explain.note("new process", "clone3(\(NamespacePlan.describe(flags))) = \(child) (\(Explain.formatMillis(Double(monotonicNanos() - cloneStart) / 1e6)) ms)")
         }
         if child == 0 {
             parentSock.close()
@@ -95,6 +107,7 @@ public struct Runtime {
             initProcess.run()
         }
         childSock.close()
+        childSockOpen = false
 
         if plan.isNew(.user) { try writeIDMappings(pid: child, linux: spec.linux) }
         try parentSock.send("go \(child)")
@@ -183,6 +196,17 @@ public struct Runtime {
         }
         unlink(store.fifoPath(id))
         Explain.note("start", "container \(id) released from exec.fifo")
+        // Init keeps its end open until execve (close-on-exec): EOF means the program runs.
+        while true {
+            var byte: UInt8 = 0
+            let n = read(fifo, &byte, 1)
+            if n == 0 { break }
+            if n < 0 && errno != EAGAIN && errno != EINTR { break }
+            _ = poll(&pfd, 1, 100)
+        }
+        if store.status(of: record) == .stopped {
+            throw SkiffError("container \(id) exited before its program started (see its stderr: a startContainer hook or the exec failed)")
+        }
         Hooks.runLogged(record.config.hooks?.poststart, kind: "poststart",
                         state: Hooks.state(id, .running, pid: record.pid, bundle: record.bundle, spec: record.config))
     }
@@ -206,6 +230,8 @@ public struct Runtime {
         defer { launched.sync.close() }
         do {
             try launched.sync.send("start")
+            // The socket closes on execve (close-on-exec); an error comes first otherwise.
+            if let msg = try launched.sync.receive(), msg.hasPrefix("error ") { throw SkiffError(String(msg.dropFirst(6))) }
         } catch {
             try? delete(id: id, force: true); throw error
         }

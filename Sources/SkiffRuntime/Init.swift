@@ -129,7 +129,8 @@ struct InitProcess {
         // although this process's root is now the container's.
         let fifo = try sys("open exec.fifo") { openat(stateDirFd, "exec.fifo", O_WRONLY | O_CLOEXEC) }
         try writeAll(fifo, [UInt8(ascii: "0")])
-        close(fifo)
+        // The write end stays open (close-on-exec): `start` reads EOF when execve has
+        // happened (or init died), and only then runs the poststart hooks.
         close(stateDirFd)
     }
 }

@@ -1,4 +1,5 @@
 // skiff create: set the container up; it waits for `skiff start`.
+import Glibc
 import SkiffRuntime
 
 /// Flags shared by create and run.
@@ -22,6 +23,7 @@ func createOptions(_ args: ParsedArgs) throws -> CreateOptions {
         guard let v = Int(n), v >= 0 else { throw SkiffError("--preserve-fds: expected a number, got \"\(n)\"") }
         o.preserveFds = v
     }
+    if let n = getenv("LISTEN_FDS").flatMap({ Int(String(cString: $0)) }), n > 0 { o.listenFds = n }
     return o
 }
 

@@ -29,7 +29,7 @@ extension Command {
 
 let commands: [Command.Type] = [
     SpecCommand.self, CreateCommand.self, StartCommand.self, RunCommand.self, StateCommand.self,
-    KillCommand.self, DeleteCommand.self, ListCommand.self, FeaturesCommand.self,
+    KillCommand.self, DeleteCommand.self, ListCommand.self, FeaturesCommand.self, ExecCommand.self,
 ]
 
 let globalFlags = [
@@ -37,6 +37,7 @@ let globalFlags = [
     Flag(names: ["log"], takesValue: true, help: "write log lines to this file instead of stderr"),
     Flag(names: ["log-format"], takesValue: true, help: "log format: text (default) or json"),
     Flag(names: ["debug"], takesValue: false, help: "log debug messages"),
+    Flag(names: ["explain"], takesValue: false, help: "narrate every kernel step on stderr (also SKIFF_EXPLAIN=1)"),
     Flag(names: ["systemd-cgroup"], takesValue: false, help: "accepted for runc compatibility; systemd cgroups are not supported"),
     Flag(names: ["rootless"], takesValue: true, help: "accepted for runc compatibility (true|false|auto)"),
     Flag(names: ["criu"], takesValue: true, help: "accepted for runc compatibility; checkpointing is not supported"),
@@ -91,6 +92,7 @@ func main() -> Int32 {
             Log.json = fmt == "json"
         }
         if parsed.bool("debug") { Log.level = .debug }
+        if parsed.bool("explain") || getenv("SKIFF_EXPLAIN").map({ String(cString: $0) == "1" }) == true { Explain.enabled = true }
         if let path = parsed.value("log"), !path.isEmpty { try Log.open(path: path) }
         guard let name = parsed.positionals.first, !parsed.bool("help") else {
             printOut(topUsage()); return parsed.bool("help") ? 0 : 1

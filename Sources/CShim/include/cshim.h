@@ -124,4 +124,11 @@ int sk_signalfd_all(void);
 /// Read one signal from a signalfd: its number, with the sender's pid in *pid; -1 on error.
 int sk_signalfd_read(int fd, int *pid);
 
+// eBPF for the cgroup v2 device controller (BPF_PROG_TYPE_CGROUP_DEVICE).
+/// Load a device-filter program: `insns` holds `count` 8-byte eBPF instructions. Returns
+/// the program fd or -1 (errno set); the verifier's complaints go to `log` (may be NULL).
+int sk_bpf_load_device_filter(const void *insns, unsigned int count, char *log, unsigned int log_size);
+/// Attach a program to a cgroup directory fd as BPF_CGROUP_DEVICE with BPF_F_ALLOW_MULTI.
+int sk_bpf_attach_device_filter(int cgroup_fd, int prog_fd);
+
 #endif

@@ -1,0 +1,133 @@
+// skiff exec: start another process in a running container. It joins every namespace
+// of the container's init (setns through /proc/PID/ns/*), its cgroup, and gets the
+// process settings of the spec or of --process, then behaves like `run`: foreground
+// with signal forwarding and an exit code, or detached.
+import CShim
+import Glibc
+import SkiffSpec
+
+public struct ExecOptions {
+    public var process: Process
+    public var detach = false
+    public var pidFile: String?
+    public var consoleSocket: String?
+    public var preserveFds = 0
+    public init(process: Process) { self.process = process }
+}
+
+extension Runtime {
+    /// Returns the process's exit code (0 when detached).
+    public func exec(id: String, options: ExecOptions) throws -> Int32 {
+        let record = try store.load(id)
+        let status = store.status(of: record)
+        guard status == .running else {
+            throw SkiffError(status == .paused ? "cannot exec in a paused container" : "cannot exec in a \(status.rawValue) container")
+        }
+        let process = options.process
+        guard process.args?.isEmpty == false else { throw SkiffError("exec: process.args: must contain at least one element") }
+        let terminal = process.terminal == true
+        if terminal && options.detach && options.consoleSocket == nil {
+            throw SkiffError("cannot allocate tty if skiff will detach without setting console socket")
+        }
+        if !terminal && options.consoleSocket != nil {
+            throw SkiffError("cannot use console socket if skiff will not allocate a tty (use --tty)")
+        }
+
+        // The namespaces to enter: every one where init differs from skiff.
+        let order: [LinuxNamespaceType] = [.user, .ipc, .uts, .network, .cgroup, .pid, .time, .mount]
+        var nsFds: [(LinuxNamespaceType, Int32)] = []
+        defer { for (_, fd) in nsFds { close(fd) } }
+        for type in order {
+            guard let theirs = Namespaces.inode(pid: record.pid, type), theirs != Namespaces.inode(pid: getpid(), type) else { continue }
+            let fd = try sys("open /proc/\(record.pid)/ns/\(type.procName)") { open("/proc/\(record.pid)/ns/\(type.procName)", O_RDONLY | O_CLOEXEC) }
+            nsFds.append((type, fd))
+        }
+        // pid and time namespaces apply to children: enter them here, before the clone.
+        for (type, fd) in nsFds where type == .pid || type == .time {
+            try Explain.step("join namespace", "setns(/proc/\(record.pid)/ns/\(type.procName), \(type.flagName))") {
+                try sys("join \(type.rawValue) namespace of \(id)") { sk_setns(fd, Int32(truncatingIfNeeded: type.cloneFlag)) }
+            }
+        }
+
+        let consoleFd = try options.consoleSocket.map { try Terminal.connect(socketPath: $0) } ?? -1
+        defer { if consoleFd >= 0 { close(consoleFd) } }
+        let (parentSock, childSock) = try SyncSocket.pair()
+        if !options.detach {
+            sk_sigmask_all(0)
+            _ = sk_set_child_subreaper(1)
+        }
+        defer { if !options.detach { sk_sigmask_all(1) } }
+        flushStdio()
+        let child = try sys("clone3") { sk_clone3(0, -1) }
+        if child == 0 {
+            parentSock.close()
+            ExecProcess(process: process, namespaces: nsFds, sync: childSock, consoleFd: consoleFd,
+                        preserveFds: options.preserveFds).run()
+        }
+        childSock.close()
+        Explain.note("new process", "clone3() = \(child), joining \(nsFds.map { $0.0.procName }.joined(separator: ","))")
+        var master: Int32?
+        do {
+            handshake: while true {
+                guard let (msg, fd) = try parentSock.receiveWithFd() else { throw SkiffError("exec: process exited during setup") }
+                switch msg {
+                case "ready": break handshake
+                case "pty": master = fd
+                case _ where msg.hasPrefix("error "): throw SkiffError(String(msg.dropFirst(6)))
+                default: throw SkiffError("exec: unexpected message \(msg)")
+                }
+            }
+            if let pidFile = options.pidFile {
+                try writeFileAtomic(absolutePath(pidFile, relativeTo: currentDirectory()), "\(child)")
+            }
+        } catch {
+            Glibc.kill(child, SIGKILL)
+            var st: Int32 = 0
+            waitpid(child, &st, 0)
+            if let master { close(master) }
+            parentSock.close()
+            throw error
+        }
+        parentSock.close()
+        if options.detach { return 0 }
+        defer { if let master { close(master) } }
+        return Supervisor(pid: child, master: master).wait()
+    }
+}
+
+/// The exec'd process between clone3 and execve.
+struct ExecProcess {
+    let process: Process
+    let namespaces: [(LinuxNamespaceType, Int32)]
+    let sync: SyncSocket
+    let consoleFd: Int32
+    let preserveFds: Int
+
+    func run() -> Never {
+        do {
+            // Drop what the caller's skiff had open (it may wait on pipes until we exit).
+            let keep: Set<Int32> = Set([sync.fd, consoleFd, Log.fd] + namespaces.map(\.1))
+            for fd in listDirectory("/proc/self/fd").compactMap({ Int32($0) }) where fd >= 3 + Int32(preserveFds) && !keep.contains(fd) {
+                close(fd)
+            }
+            for (type, fd) in namespaces where type != .pid && type != .time {
+                try Explain.step("join namespace", "setns(\(type.procName), \(type.flagName))") {
+                    try sys("join \(type.rawValue) namespace") { sk_setns(fd, Int32(truncatingIfNeeded: type.cloneFlag)) }
+                }
+            }
+            if process.terminal == true {
+                let master = try Terminal.attachNewPty(size: process.consoleSize, bindConsole: false)
+                if consoleFd >= 0 { try Terminal.send(master: master, to: consoleFd); close(consoleFd) }
+                else { try sync.send("pty", fd: master) }
+                close(master)
+            }
+            let (path, args, env) = try ProcessSetup.prepare(process, preserveFds: preserveFds)
+            try sync.send("ready")
+            sync.close()
+            ProcessSetup.exec(path, args: args, env: env)
+        } catch {
+            try? sync.send("error " + ((error as? SkiffError)?.message ?? "\(error)"))
+            _exit(1)
+        }
+    }
+}
