@@ -2,7 +2,7 @@
 // the code and its tests land, never before.
 public enum Features {
     public static let namespaces = ["cgroup", "ipc", "mount", "network", "pid", "uts"]
-    public static let hooks: [String] = []
+    public static let hooks = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]
     public static let cgroupV2 = false
     public static let seccomp = false
 }

@@ -29,6 +29,7 @@ final class CLITests: XCTestCase {
         let linux = try XCTUnwrap(f["linux"] as? [String: Any])
         XCTAssertEqual(Set(linux["namespaces"] as? [String] ?? []), ["cgroup", "ipc", "mount", "network", "pid", "uts"])
         XCTAssertTrue((f["mountOptions"] as? [String] ?? []).contains("rbind"))
+        XCTAssertEqual(f["hooks"] as? [String], ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"])
         let v = runProgram(Env.skiff, ["--version"])
         XCTAssertTrue(v.out.hasPrefix("skiff version "), v.out)
         XCTAssertTrue(v.out.contains("\nspec: 1.2."))
