@@ -14,6 +14,11 @@ public struct CreateOptions {
     /// Socket-activation fds (LISTEN_FDS): passed before the preserved ones, announced
     /// to the container as LISTEN_FDS=N, LISTEN_PID=1, as runc does.
     public var listenFds = 0
+    /// A spec built in memory (`run --rootfs`) instead of BUNDLE/config.json; the state
+    /// directory then serves as the bundle and gets a copy as config.json.
+    public var spec: Spec?
+    /// Give the container /dev/null as stdin (`run --rootfs` without -i).
+    public var stdinNull = false
     public init() {}
 }
 
@@ -42,8 +47,9 @@ public struct Runtime {
     /// the fifo, and skiff stays its parent.
     private func launch(id: String, options: CreateOptions, foreground: Bool) throws -> Launched {
         try StateStore.validate(id: id)
-        let bundle = absolutePath(options.bundle, relativeTo: currentDirectory())
-        var spec = try loadSpec(bundle: bundle)
+        let dir = store.directory(id)
+        let bundle = options.spec == nil ? absolutePath(options.bundle, relativeTo: currentDirectory()) : dir
+        var spec = try options.spec ?? loadSpec(bundle: bundle)
         var options = options
         if options.listenFds > 0 {
             let env = spec.process?.env ?? []
@@ -66,24 +72,32 @@ public struct Runtime {
 
         // From here on everything made is undone if a step fails.
         try mkdirAll(store.root, mode: 0o711)
-        let dir = store.directory(id)
         if mkdir(dir, 0o711) != 0 {
             throw SkiffError(errno == EEXIST ? "container \"\(id)\" already exists" : "mkdir \(dir): \(errnoText())")
         }
         var child: Int32 = 0
         var succeeded = false
+        var cgroup: ContainerCgroup?
         defer {
             if !succeeded {
                 if child > 0 { Glibc.kill(child, SIGKILL); var st: Int32 = 0; waitpid(child, &st, 0) }
+                cgroup?.destroy()
                 removeAll(dir)
             }
         }
+        if options.spec != nil { try writeFile(dir + "/config.json", spec.json(indent: "\t")) }
         if !foreground {
             try sys("mkfifo exec.fifo") { mkfifo(store.fifoPath(id), 0o622) }
         }
         let dirFd = try sys("open \(dir)") { open(dir, SK_O_PATH | O_DIRECTORY | O_CLOEXEC) }
         defer { close(dirFd) }
         let (parentSock, childSock) = try SyncSocket.pair()
+        // An overlay root: the rootfs is the lower layer, the container writes to its own upper.
+        var overlay: OverlayLayers?
+        if spec.annotations?[OverlayLayers.annotation] == "true" {
+            overlay = OverlayLayers(lower: rootfs, stateDir: dir)
+            try overlay!.create()
+        }
         var childSockOpen = true // closed right after the clone; an fd number must never be closed twice
         defer { if childSockOpen { childSock.close() } }
         let consoleFd = try options.consoleSocket.map { try Terminal.connect(socketPath: $0) } ?? -1
@@ -93,17 +107,20 @@ public struct Runtime {
         for (type, path) in plan.joined where type == .pid || type == .time { try Namespaces.join(type, path: path) }
         if plan.isNew(.time) { try enterNewTimeNamespace(spec.linux?.timeOffsets ?? [:]) }
 
+        // The cgroup, its limits written: init is cloned straight into it.
+        cgroup = try ContainerCgroup.create(id: id, spec: spec, root: store.root)
         flushStdio()
         let flags = plan.cloneFlags
         let cloneStart = monotonicNanos()
-        child = try sys("clone3(\(NamespacePlan.describe(flags)))") { sk_clone3(flags, -1) }
+        child = try sys("clone3(\(NamespacePlan.describe(flags)))") { ContainerCgroup.clone3(flags, into: cgroup) }
         if child > 0 {
             Explain.note("new process", "clone3(\(NamespacePlan.describe(flags))) = \(child) (\(Explain.formatMillis(Double(monotonicNanos() - cloneStart) / 1e6)) ms)")
         }
         if child == 0 {
             parentSock.close()
-            var initProcess = InitProcess(id: id, spec: spec, bundle: bundle, rootfs: rootfs, plan: plan, options: options,
-                                          sync: childSock, stateDirFd: foreground ? -1 : dirFd, consoleFd: consoleFd)
+            var initProcess = InitProcess(id: id, spec: spec, bundle: bundle, rootfs: overlay?.merged ?? rootfs, plan: plan,
+                                          options: options, sync: childSock, stateDirFd: foreground ? -1 : dirFd,
+                                          consoleFd: consoleFd, overlay: overlay)
             initProcess.run()
         }
         childSock.close()
@@ -114,10 +131,13 @@ public struct Runtime {
         var master: Int32?
         defer { if !succeeded, let master { close(master) } }
         handshake: while true {
-            guard let (msg, fd) = try parentSock.receiveWithFd() else { throw SkiffError("container init exited during setup") }
+            guard let (msg, fd) = try parentSock.receiveWithFd() else { throw SkiffError(ContainerCgroup.setupDeathReason(cgroup) ?? "container init exited during setup") }
             switch msg {
             case "ready": break handshake
             case "pty": master = fd
+            case SeccompNotify.listenerMessage: // SCMP_ACT_NOTIFY: pass the listener to the agent
+                try SeccompNotify.forwardListener(fd, over: parentSock, seccomp: spec.linux?.seccomp, pid: child,
+                                                  state: Hooks.state(id, .creating, pid: child, bundle: bundle, spec: spec))
             case "hooks":
                 let state = Hooks.state(id, .creating, pid: child, bundle: bundle, spec: spec)
                 try Hooks.run(spec.hooks?.prestart, kind: "prestart", state: state)
@@ -127,11 +147,12 @@ public struct Runtime {
             default: throw SkiffError("container init sent an unexpected message: \(msg)")
             }
         }
+        try cgroup?.attachDeviceFilter() // init's device nodes are made; the program has not started
 
         let record = ContainerRecord(
             ociVersion: spec.ociVersion, id: id, pid: child, bundle: bundle, rootfs: rootfs, created: rfc3339Now(),
             owner: "", annotations: spec.annotations, initStartTime: ProcessInfo.startTime(of: child) ?? 0,
-            cgroupPath: "", config: spec)
+            cgroupPath: cgroup?.path ?? "", config: spec, overlay: overlay)
         try store.save(record)
         if let pidFile = options.pidFile {
             try writeFileAtomic(absolutePath(pidFile, relativeTo: currentDirectory()), "\(child)")
@@ -215,10 +236,12 @@ public struct Runtime {
 
     /// create + start + wait + delete in the foreground; returns the exit code (128+N
     /// for a death by signal N). Signals sent to skiff are forwarded to the container.
-    public func run(id: String, options: CreateOptions, detach: Bool) throws -> Int32 {
+    /// `remove` false keeps the stopped container (quick-run without --rm), for `diff`.
+    public func run(id: String, options: CreateOptions, detach: Bool, remove: Bool = true) throws -> Int32 {
         if detach {
-            try create(id: id, options: options)
+            let record = try create(id: id, options: options)
             do { try start(id: id) } catch { try? delete(id: id, force: true); throw error }
+            if remove && options.spec != nil { try removeOnExit(record) }
             return 0
         }
         // Block every signal before the clone so none is lost; sigwait takes them below.
@@ -237,10 +260,30 @@ public struct Runtime {
         }
         Hooks.runLogged(launched.record.config.hooks?.poststart, kind: "poststart",
                         state: Hooks.state(id, .running, pid: pid, bundle: launched.record.bundle, spec: launched.record.config))
-        let code = Supervisor(pid: pid, master: launched.master).wait()
+        let code = Supervisor(pid: pid, master: launched.master, forwardStdin: !options.stdinNull).wait()
         if let master = launched.master { close(master) }
+        ContainerCgroup.reportOOM(launched.record, exitCode: code)
+        if !remove { return code }
         try delete(id: id, force: true)
         return code
+    }
+
+    /// `run -d --rm`: a small watcher process outlives skiff and deletes the container
+    /// when its init exits (there is no daemon to do it).
+    private func removeOnExit(_ record: ContainerRecord) throws {
+        let pidfd = try sys("pidfd_open \(record.pid)") { sk_pidfd_open(record.pid) }
+        flushStdio()
+        let watcher = try sys("fork watcher") { sk_clone3(0, -1) }
+        if watcher > 0 { close(pidfd); return }
+        setsid()
+        let null = open("/dev/null", O_RDWR)
+        for fd in Int32(0)...2 { dup2(null, fd) }
+        for name in listDirectory("/proc/self/fd") { if let fd = Int32(name), fd > 2, fd != pidfd { close(fd) } }
+        _ = sk_set_name("skiff-rm")
+        var p = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+        while poll(&p, 1, -1) < 0 && errno == EINTR {}
+        try? delete(id: record.id, force: true)
+        _exit(0)
     }
 
     // MARK: state, kill, delete
@@ -256,6 +299,7 @@ public struct Runtime {
         let status = store.status(of: record)
         guard status != .stopped else { throw SkiffError("container \"\(id)\" is not running") }
         if all {
+            if Cgroup.available && !record.cgroupPath.isEmpty { Cgroup.signalAll(record.cgroupPath, signal); return }
             for pid in processes(of: record) { Glibc.kill(pid, signal) }
             return
         }
@@ -288,10 +332,12 @@ public struct Runtime {
             guard force else { throw SkiffError("cannot delete container \"\(id)\" that is not stopped: \(status.rawValue)") }
         }
         if status != .stopped {
-            for pid in processes(of: record) { Glibc.kill(pid, SIGKILL) }
+            let pids = processes(of: record)
+            Explain.step("kill processes", "kill(\(pids), SIGKILL)") { for pid in pids { Glibc.kill(pid, SIGKILL) } }
             try waitForExit(record)
         }
-        removeAll(store.directory(id))
+        try ContainerCgroup.remove(record) // what is left in the cgroup is killed first
+        Explain.step("remove state", "rm -r \(store.directory(id))") { removeAll(store.directory(id)) }
         Hooks.runLogged(record.config.hooks?.poststop, kind: "poststop",
                         state: Hooks.state(id, .stopped, pid: nil, bundle: record.bundle, spec: record.config))
     }

@@ -58,11 +58,13 @@ extension Runtime {
         }
         defer { if !options.detach { sk_sigmask_all(1) } }
         flushStdio()
-        let child = try sys("clone3") { sk_clone3(0, -1) }
+        let cgroupFd = Cgroup.openDirectory(record.cgroupPath) // the process joins the container's cgroup
+        defer { if cgroupFd >= 0 { close(cgroupFd) } }
+        let child = try sys("clone3") { Cgroup.clone3(0, cgroupFd: cgroupFd, path: record.cgroupPath) }
         if child == 0 {
             parentSock.close()
-            ExecProcess(process: process, namespaces: nsFds, sync: childSock, consoleFd: consoleFd,
-                        preserveFds: options.preserveFds).run()
+            ExecProcess(process: process, linux: record.config.linux, namespaces: nsFds, sync: childSock,
+                        consoleFd: consoleFd, preserveFds: options.preserveFds).run()
         }
         childSock.close()
         Explain.note("new process", "clone3() = \(child), joining \(nsFds.map { $0.0.procName }.joined(separator: ","))")
@@ -73,6 +75,9 @@ extension Runtime {
                 switch msg {
                 case "ready": break handshake
                 case "pty": master = fd
+                case SeccompNotify.listenerMessage: // SCMP_ACT_NOTIFY: pass the listener to the agent
+                    try SeccompNotify.forwardListener(fd, over: parentSock, seccomp: record.config.linux?.seccomp, pid: child,
+                                                      state: Hooks.state(id, .running, pid: record.pid, bundle: record.bundle, spec: record.config))
                 case _ where msg.hasPrefix("error "): throw SkiffError(String(msg.dropFirst(6)))
                 default: throw SkiffError("exec: unexpected message \(msg)")
                 }
@@ -98,6 +103,8 @@ extension Runtime {
 /// The exec'd process between clone3 and execve.
 struct ExecProcess {
     let process: Process
+    /// The container's linux section (its seccomp filter applies to exec'd processes too).
+    let linux: Linux?
     let namespaces: [(LinuxNamespaceType, Int32)]
     let sync: SyncSocket
     let consoleFd: Int32
@@ -121,10 +128,9 @@ struct ExecProcess {
                 else { try sync.send("pty", fd: master) }
                 close(master)
             }
-            let (path, args, env) = try ProcessSetup.prepare(process, preserveFds: preserveFds)
+            let prepared = try ProcessSetup.prepare(process, preserveFds: preserveFds, linux: linux, sync: sync)
             try sync.send("ready")
-            sync.close()
-            ProcessSetup.exec(path, args: args, env: env)
+            ProcessSetup.exec(prepared)
         } catch {
             try? sync.send("error " + ((error as? SkiffError)?.message ?? "\(error)"))
             _exit(1)

@@ -18,23 +18,26 @@ struct InitProcess {
     let stateDirFd: Int32
     /// The connection to --console-socket (-1 when none): receives the pty master.
     let consoleFd: Int32
+    /// The overlay to mount as the root, if any.
+    let overlay: OverlayLayers?
     /// This process's pid as the host sees it (for hook state), sent with "go".
     private var hostPid: Int32 = 0
 
     init(id: String, spec: Spec, bundle: String, rootfs: String, plan: NamespacePlan, options: CreateOptions,
-         sync: SyncSocket, stateDirFd: Int32, consoleFd: Int32) {
+         sync: SyncSocket, stateDirFd: Int32, consoleFd: Int32, overlay: OverlayLayers?) {
         self.id = id; self.spec = spec; self.bundle = bundle; self.rootfs = rootfs; self.plan = plan
         self.options = options; self.sync = sync; self.stateDirFd = stateDirFd; self.consoleFd = consoleFd
+        self.overlay = overlay
     }
 
     mutating func run() -> Never {
         do {
-            let (path, args, env) = try setUp()
+            let prepared = try setUp()
             try sync.send("ready")
-            try waitForStart()
+            let fifo = try waitForStart()
             try Hooks.run(spec.hooks?.startContainer, kind: "startContainer",
                           state: Hooks.state(id, .created, pid: hostPid, bundle: bundle, spec: spec))
-            ProcessSetup.exec(path, args: args, env: env)
+            ProcessSetup.exec(prepared, keep: fifo.map { [$0] } ?? [])
         } catch {
             try? sync.send("error " + ((error as? SkiffError)?.message ?? "\(error)"))
             _exit(1)
@@ -42,12 +45,21 @@ struct InitProcess {
     }
 
     /// Namespaces, root filesystem and process attributes; returns what to exec.
-    private mutating func setUp() throws -> (String, [String], [String]) {
+    private mutating func setUp() throws -> PreparedProcess {
         umask(0) // device nodes and directories get exactly the modes asked for
         closeInheritedFds()
         guard let go = try sync.receive(), go.hasPrefix("go ") else { _exit(1) } // skiff went away
         hostPid = Int32(go.dropFirst(3)) ?? 0
         let process = spec.process!
+        // First, while /proc is still the host's: a later write would meet the
+        // non-dumpable process's root-owned /proc files in a user namespace.
+        try ProcessSetup.setOOMScoreAdj(process.oomScoreAdj)
+        // Until execve (which resets it), no process of the container may ptrace this
+        // one or open its /proc/PID/{exe,fd,root,mem}: it still holds host fds and
+        // runs skiff's code. Only CAP_SYS_PTRACE overrides this (CVE-2016-9962).
+        try Explain.step("not dumpable", "prctl(PR_SET_DUMPABLE, 0)") {
+            try sys("prctl(PR_SET_DUMPABLE, 0)") { sk_set_dumpable(0) }
+        }
 
         // Joined namespaces first (user before the rest), then the new ones.
         let joins = plan.joined.filter { $0.0 != .pid && $0.0 != .time }
@@ -79,7 +91,7 @@ struct InitProcess {
         }
 
         var rootfsSetup = RootfsSetup(spec: spec, rootfs: rootfs, bundle: bundle, noPivot: options.noPivot,
-                                      newNetwork: plan.isNew(.network))
+                                      newNetwork: plan.isNew(.network), overlay: overlay)
         let (hooks, state) = (spec.hooks, Hooks.state(id, .creating, pid: hostPid, bundle: bundle, spec: spec))
         let sync = self.sync
         rootfsSetup.beforeSwitch = {
@@ -102,9 +114,13 @@ struct InitProcess {
                 try sync.send("pty", fd: master)
             }
             close(master)
+        } else if options.stdinNull {
+            let null = try sys("open /dev/null") { open("/dev/null", O_RDONLY | O_CLOEXEC) }
+            dup2(null, 0)
+            close(null)
         }
 
-        return try ProcessSetup.prepare(process, preserveFds: options.preserveFds)
+        return try ProcessSetup.prepare(process, preserveFds: options.preserveFds, linux: spec.linux, sync: sync)
     }
 
     /// Close every descriptor inherited from skiff's caller except stdio, the
@@ -118,11 +134,12 @@ struct InitProcess {
     }
 
     /// Block until `skiff start` (it opens exec.fifo for reading) or, in foreground
-    /// `run`, until skiff says "start" on the socket.
-    private func waitForStart() throws {
+    /// `run`, until skiff says "start" on the socket. Returns the fifo's write end, which
+    /// stays open until execve.
+    private func waitForStart() throws -> Int32? {
         if stateDirFd < 0 {
             guard try sync.receive() == "start" else { _exit(1) }
-            return
+            return nil
         }
         sync.close()
         // openat() through the directory fd still reaches the host's state directory,
@@ -132,5 +149,6 @@ struct InitProcess {
         // The write end stays open (close-on-exec): `start` reads EOF when execve has
         // happened (or init died), and only then runs the poststart hooks.
         close(stateDirFd)
+        return fifo
     }
 }

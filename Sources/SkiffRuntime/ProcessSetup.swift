@@ -1,29 +1,60 @@
 // The last steps before the user's program runs, shared by the container's init and by
-// `exec`: working directory, environment, rlimits, user and groups, file descriptors,
-// signals, and execve itself.
+// `exec`: working directory, environment, rlimits, capabilities, user and groups,
+// no_new_privs, personality, file descriptors, the seccomp filter, and execve itself.
 import CShim
 import Glibc
 import SkiffSpec
 
+/// What `prepare` leaves for `exec`: the program, and the steps that must come last.
+struct PreparedProcess {
+    let path: String
+    let args: [String]
+    let env: [String]
+    let preserveFds: Int
+    let capabilities: CapabilityPlan
+    /// The filter still to load right before execve (nil: none, or already loaded).
+    let filter: SeccompFilter?
+}
+
 enum ProcessSetup {
-    /// The common tail of init and exec, in the kernel's order: working directory,
-    /// program lookup, rlimits, no_new_privs, user, umask, descriptors. Returns what to
-    /// execve: (path, argv, envp).
-    static func prepare(_ process: Process, preserveFds: Int) throws -> (String, [String], [String]) {
+    /// The common tail of init and exec, in runc's order (finalizeNamespace): working
+    /// directory, program lookup, rlimits, bounding set, user (keeping capabilities
+    /// across the uid change), the other capability sets, no_new_privs, umask,
+    /// descriptors, personality. The seccomp filter is compiled here (a bad profile is
+    /// an error now) but loaded by `exec`, last, unless it notifies: then it is loaded
+    /// here and its listener handed to skiff over `sync` (SeccompNotify.swift).
+    static func prepare(_ process: Process, preserveFds: Int, linux: Linux?, sync: SyncSocket) throws -> PreparedProcess {
+        var capabilities = try CapabilityPlan(process.capabilities)
+        let filter = try linux?.seccomp.map { try SeccompFilter($0) }
+        let sysAdmin = 21 // CAP_SYS_ADMIN
+        if filter != nil && process.noNewPrivileges != true && !capabilities.effective.contains(sysAdmin) {
+            // Without no_new_privs only CAP_SYS_ADMIN may load a filter: keep it until then.
+            capabilities.extra = [sysAdmin]
+        }
+        try setOOMScoreAdj(process.oomScoreAdj)
         try changeDirectory(process.cwd)
         let env = environment(process)
         let args = process.args ?? []
         let path = try findExecutable(args[0], env: env)
         try setRlimits(process.rlimits ?? [])
+        try capabilities.applyBounding()
+        try capabilities.keepingCapabilities { try setUser(process.user) }
+        try capabilities.apply()
         if process.noNewPrivileges == true {
             try Explain.step("no new privileges", "prctl(PR_SET_NO_NEW_PRIVS, 1)") {
                 try sys("prctl(PR_SET_NO_NEW_PRIVS)") { sk_set_no_new_privs() }
             }
         }
-        try setUser(process.user)
         umask(mode_t(process.user.umask ?? 0o022))
         try markExtraFdsCloseOnExec(preserve: preserveFds)
-        return (path, args, env)
+        if let personality = linux?.personality { try setPersonality(personality) }
+        if let filter, filter.usesNotify {
+            let listener = try filter.load()
+            try SeccompNotify.handOver(listener, over: sync)
+            try capabilities.dropExtra()
+            return PreparedProcess(path: path, args: args, env: env, preserveFds: preserveFds, capabilities: capabilities, filter: nil)
+        }
+        return PreparedProcess(path: path, args: args, env: env, preserveFds: preserveFds, capabilities: capabilities, filter: filter)
     }
 
     static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -67,8 +98,46 @@ enum ProcessSetup {
         throw SkiffError("exec \"\(name)\": executable file not found in $PATH")
     }
 
+    /// chdir to process.cwd, inside the container's root. A cwd like /proc/self/fd/N
+    /// names whatever fd N is in this process: skiff's own fds (the state directory,
+    /// the log) would put the program's working directory on the host, from where
+    /// "../../.." walks the host's tree (CVE-2024-21626). The kernel shows such a
+    /// directory to getcwd as "(unreachable)", which glibc turns into ENOENT: that is
+    /// the check (runc's too), done before anything else runs in that directory.
     static func changeDirectory(_ cwd: String) throws {
         try sys("process.cwd \(cwd)") { chdir(cwd) }
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        if getcwd(&buf, buf.count) == nil || buf[0] != CChar(UInt8(ascii: "/")) {
+            throw SkiffError("process.cwd \(cwd): lies outside the container's root filesystem; refusing it (CVE-2024-21626)")
+        }
+    }
+
+    /// process.oomScoreAdj, written to /proc/self/oom_score_adj (which must be procfs).
+    /// Init writes it first thing, through the host's /proc; `prepare` then finds it
+    /// already set. Lowering it below 0 needs CAP_SYS_RESOURCE.
+    static func setOOMScoreAdj(_ value: Int?) throws {
+        guard let value else { return }
+        let field = "process.oomScoreAdj \(value)"
+        if let current = readText("/proc/self/oom_score_adj"), Int(current.trimmingWhitespace()) == value { return }
+        let fd = try sys("\(field): open /proc/self/oom_score_adj") { open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC) }
+        defer { close(fd) }
+        try requireFilesystem(fd, FSMagic.proc, "\(field): /proc/self/oom_score_adj")
+        try Explain.step("OOM score", "write /proc/self/oom_score_adj = \(value)") {
+            let bytes = Array(String(value).utf8)
+            if bytes.withUnsafeBytes({ write(fd, $0.baseAddress, bytes.count) }) < 0 {
+                let e = errno
+                let why = (e == EACCES || e == EPERM) && value < 0 ? "lowering the OOM score needs CAP_SYS_RESOURCE" : errnoText(e)
+                throw SkiffError("\(field): \(why)")
+            }
+        }
+    }
+
+    /// linux.personality: LINUX32 makes `uname -m` report a 32-bit machine.
+    static func setPersonality(_ p: LinuxPersonality) throws {
+        let persona: UInt = p.domain == .linux32 ? 0x0008 : 0x0000 // PER_LINUX32, PER_LINUX
+        try Explain.step("personality", "personality(\(p.domain.rawValue))") {
+            if sk_personality(persona) < 0 { throw SkiffError("linux.personality \(p.domain.rawValue): \(errnoText())") }
+        }
     }
 
     /// process.rlimits, set while still privileged.
@@ -127,17 +196,49 @@ enum ProcessSetup {
     }
 
     /// Replace this process with the program. Only returns by not returning: on failure
-    /// it prints one line and exits 127, as a shell would.
-    static func exec(_ path: String, args: [String], env: [String]) -> Never {
-        Explain.note("start program", "execve(\"\(path)\", \(args))")
+    /// it prints one line and exits 127, as a shell would. The last steps happen here,
+    /// as close to execve as possible:
+    ///  * skiff's own fds are closed, not just marked close-on-exec: execve resolves its
+    ///    path before it closes those, so a program named /proc/self/fd/N would run
+    ///    whatever skiff had open (CVE-2024-21626). `keep` are fds the caller still
+    ///    needs until execve (init's exec.fifo, whose closing tells `start` it is done);
+    ///  * the seccomp filter is loaded, then the CAP_SYS_ADMIN kept for it is dropped.
+    /// Nothing is printed after the filter is loaded except an exec failure.
+    static func exec(_ p: PreparedProcess, keep: Set<Int32> = []) -> Never {
+        Explain.note("start program", "execve(\"\(p.path)\", \(p.args))")
         sk_reset_signal_handlers()
         sk_sigmask_all(1)
         flushStdio()
-        let cArgs = args.map { strdup($0) } + [nil]
-        let cEnv = env.map { strdup($0) } + [nil]
-        execve(path, cArgs, cEnv)
-        let msg = "skiff: exec \(path): \(errnoText())\n"
+        let cArgs = p.args.map { strdup($0) } + [nil]
+        let cEnv = p.env.map { strdup($0) } + [nil]
+        closeFds(from: Int32(3 + p.preserveFds), except: keep)
+        do {
+            if let filter = p.filter { _ = try filter.load() }
+            try p.capabilities.dropExtra()
+        } catch {
+            try? writeAll(2, Array("skiff: \((error as? SkiffError)?.message ?? "\(error)")\n".utf8))
+            _exit(127)
+        }
+        execve(p.path, cArgs, cEnv)
+        let msg = "skiff: exec \(p.path): \(errnoText())\n"
         try? writeAll(2, Array(msg.utf8))
         _exit(127)
+    }
+
+    /// Close every fd from `first` up, except `keep` (close_range between them).
+    static func closeFds(from first: Int32, except keep: Set<Int32>) {
+        var start = first
+        for k in keep.filter({ $0 >= first }).sorted() {
+            if k > start { _ = sk_close_range_between(UInt32(start), UInt32(k - 1)) }
+            start = k + 1
+        }
+        _ = sk_close_range_between(UInt32(start), UInt32.max)
+        if !keep.contains(Log.fd) { Log.fd = 2 } // the log file is closed now
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
     }
 }

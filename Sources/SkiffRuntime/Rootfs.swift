@@ -1,6 +1,13 @@
 // The container's root filesystem: make the mount namespace private, mount what the
-// spec lists inside the rootfs, populate /dev, switch root, then mask and protect paths.
-// Runs in the container's init process, inside its new mount namespace.
+// spec lists inside the rootfs, populate /dev, write sysctls, mask and protect paths,
+// switch root. Runs in the container's init process, inside its new mount namespace.
+//
+// The rootfs is untrusted: every path under it is resolved with RootDir (SafePath.swift)
+// so no symlink leads out of it, the kernel acts on the fd that was checked
+// (/proc/self/fd/N), and the results are verified: proc and sysfs go on real
+// directories only and must show up as procfs and sysfs, device nodes must be the
+// devices asked for, masks use the host's checked /dev/null. Masking happens before the
+// root switch for the same reason: /proc/self/fd is still the host's trusted procfs.
 import CShim
 import Glibc
 import SkiffSpec
@@ -11,12 +18,15 @@ struct RootfsSetup {
     let bundle: String
     let noPivot: Bool
     let newNetwork: Bool
+    /// When set, `rootfs` is its merged directory, mounted here first.
+    let overlay: OverlayLayers?
     /// Runs after the mounts, before the root switch (where the create hooks run).
     var beforeSwitch: () throws -> Void = {}
 
     /// Everything up to and including the root switch. Afterwards "/" is the rootfs.
     func run() throws {
         try makeMountsPrivate()
+        try overlay?.mount()
         // pivot_root needs the new root to be a mount point: bind it onto itself.
         try mountFS(rootfs, rootfs, nil, SK_MS_BIND | SK_MS_REC, nil, what: "root filesystem", shown: rootfs)
         let root = try RootDir(path: rootfs)
@@ -32,13 +42,17 @@ struct RootfsSetup {
             try Devices.create(spec.linux?.devices ?? [], in: root)
         }
         try beforeSwitch()
+        // sysctls go through the container's /proc/sys, before readonlyPaths covers it.
+        try Sysctl.apply(spec.linux?.sysctl ?? [:], in: root)
+        let devNull = try Devices.openHostNull()
+        defer { close(devNull) }
+        for path in spec.linux?.maskedPaths ?? [] { try mask(path, in: root, devNull: devNull) }
+        for path in spec.linux?.readonlyPaths ?? [] { try makeReadonly(path, in: root) }
         try switchRoot()
     }
 
-    /// After the switch: masked and read-only paths, read-only root, propagation.
+    /// After the switch: propagation and the read-only root.
     func finish() throws {
-        for path in spec.linux?.maskedPaths ?? [] { try mask(path) }
-        for path in spec.linux?.readonlyPaths ?? [] { try makeReadonly(path) }
         if let p = spec.linux?.rootfsPropagation, let flag = MountOptions.propagationTable[p] {
             try mountFS(nil, "/", nil, flag, nil, what: "root propagation", shown: "/")
         }
@@ -83,6 +97,11 @@ struct RootfsSetup {
                             nil, what: "bind remount", shown: shown)
             }
         } else {
+            // proc and sysfs only on a real directory: a symlink there (a rootfs with
+            // "/proc -> /") would put the kernel's files somewhere the rest of the setup,
+            // and the masks, do not expect (runc refuses it too).
+            let strict = type == "proc" || type == "sysfs"
+            if strict { try root.mkdirAll(m.destination, noSymlinks: true).closeFd() }
             let target = try root.mkdirAll(m.destination)
             defer { close(target) }
             var fstype = type
@@ -94,6 +113,12 @@ struct RootfsSetup {
                 // sysfs can't be mounted without owning the network namespace: bind the host's, as runc does.
                 flags = SK_MS_BIND | SK_MS_REC
                 try mountFS("/sys", procFdPath(target), nil, flags, nil, what: "bind sysfs", shown: shown)
+            }
+            // What is there now must be the filesystem just mounted.
+            if let magic = FSMagic.of(fstype) {
+                let top = try root.open(m.destination, noSymlinks: strict)
+                defer { close(top) }
+                try requireFilesystem(top, magic, "\(m.destination) after mounting \(fstype)")
             }
         }
         for p in opts.propagation {
@@ -124,22 +149,30 @@ struct RootfsSetup {
         try sys("chdir /") { chdir("/") }
     }
 
-    /// maskedPaths: a directory gets an empty read-only tmpfs, a file gets /dev/null.
-    private func mask(_ path: String) throws {
-        var st = stat()
-        if stat(path, &st) != 0 { return } // nothing there to hide
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            try mountFS("tmpfs", path, "tmpfs", SK_MS_RDONLY, nil, what: "mask path", shown: path)
+    /// maskedPaths: a directory gets an empty read-only tmpfs, anything else the host's
+    /// /dev/null (opened and checked by the caller). A path that does not exist has
+    /// nothing to hide.
+    private func mask(_ path: String, in root: RootDir, devNull: Int32) throws {
+        guard let target = try root.openIfExists(path) else { return }
+        defer { close(target) }
+        if isDirectory(fd: target) {
+            try mountFS("tmpfs", procFdPath(target), "tmpfs", SK_MS_RDONLY, nil, what: "mask path", shown: path)
         } else {
-            try mountFS("/dev/null", path, nil, SK_MS_BIND, nil, what: "mask path", shown: path)
+            try mountFS(procFdPath(devNull), procFdPath(target), nil, SK_MS_BIND, nil, what: "mask path", shown: path)
         }
     }
 
-    /// readonlyPaths: bind the path onto itself, then remount it read-only.
-    private func makeReadonly(_ path: String) throws {
-        if access(path, F_OK) != 0 { return }
-        try mountFS(path, path, nil, SK_MS_BIND | SK_MS_REC, nil, what: "read-only path", shown: path)
-        let flags = SK_MS_BIND | SK_MS_REMOUNT | SK_MS_RDONLY | SK_MS_REC | existingMountFlags(path)
-        try mountFS(nil, path, nil, flags, nil, what: "read-only path", shown: path)
+    /// readonlyPaths: bind the path onto itself, then remount that new mount read-only,
+    /// keeping the flags it already has (nosuid, nodev...: the kernel refuses to drop
+    /// them in a user namespace).
+    private func makeReadonly(_ path: String, in root: RootDir) throws {
+        guard let target = try root.openIfExists(path) else { return }
+        defer { close(target) }
+        try mountFS(procFdPath(target), procFdPath(target), nil, SK_MS_BIND | SK_MS_REC, nil, what: "read-only path", shown: path)
+        // The old fd still names the covered mount: reopen to reach the new one.
+        let top = try root.open(path)
+        defer { close(top) }
+        let flags = SK_MS_BIND | SK_MS_REMOUNT | SK_MS_RDONLY | existingMountFlags(procFdPath(top))
+        try mountFS(nil, procFdPath(top), nil, flags, nil, what: "read-only path", shown: path)
     }
 }

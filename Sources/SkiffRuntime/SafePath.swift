@@ -22,13 +22,28 @@ struct RootDir {
     func close() { _ = Glibc.close(fd) }
 
     /// Open `path` (absolute, inside the container) relative to the root, never escaping it.
-    func open(_ path: String, flags: Int32 = SK_O_PATH, mode: mode_t = 0) throws -> Int32 {
+    /// Magic links (/proc/PID/root, /proc/self/fd/N) are refused: they lead anywhere.
+    /// With `noSymlinks`, no component may be a symlink at all (for proc and sysfs
+    /// targets, which runc also insists be real directories).
+    func open(_ path: String, flags: Int32 = SK_O_PATH, mode: mode_t = 0, noSymlinks: Bool = false) throws -> Int32 {
         let rel = relative(path)
+        let resolve = SK_RESOLVE_IN_ROOT | SK_RESOLVE_NO_MAGICLINKS | (noSymlinks ? SK_RESOLVE_NO_SYMLINKS : 0)
         while true {
-            let fd = sk_openat2(self.fd, rel, UInt64(flags | O_CLOEXEC), UInt64(mode), SK_RESOLVE_IN_ROOT | SK_RESOLVE_NO_MAGICLINKS)
+            let fd = sk_openat2(self.fd, rel, UInt64(flags | O_CLOEXEC), UInt64(mode), resolve)
             if fd >= 0 { return fd }
-            if errno == EAGAIN || errno == EINTR { continue }
-            throw SkiffError("open \(path) in rootfs \(self.path): \(errnoText())")
+            let e = errno
+            if e == EAGAIN || e == EINTR { continue }
+            if e == ELOOP && noSymlinks {
+                throw SkiffError("\(path) in rootfs \(self.path) is or goes through a symlink; refusing to use it", code: e)
+            }
+            throw SkiffError("open \(path) in rootfs \(self.path): \(errnoText(e))", code: e)
+        }
+    }
+
+    /// Like `open`, but nil when there is nothing at `path` (ENOENT, ENOTDIR).
+    func openIfExists(_ path: String, flags: Int32 = SK_O_PATH) throws -> Int32? {
+        do { return try open(path, flags: flags) } catch let e as SkiffError where e.code == ENOENT || e.code == ENOTDIR {
+            return nil
         }
     }
 
@@ -39,16 +54,20 @@ struct RootDir {
         return true
     }
 
-    /// mkdir -p inside the root; returns an SK_O_PATH fd on the final directory.
-    func mkdirAll(_ path: String, mode: mode_t = 0o755) throws -> Int32 {
-        if let fd = try? open(path, flags: SK_O_PATH | O_DIRECTORY) { return fd }
+    /// mkdir -p inside the root; returns an SK_O_PATH fd on the final directory. With
+    /// `noSymlinks`, no existing component may be a symlink.
+    func mkdirAll(_ path: String, mode: mode_t = 0o755, noSymlinks: Bool = false) throws -> Int32 {
+        if let fd = try? open(path, flags: SK_O_PATH | O_DIRECTORY, noSymlinks: noSymlinks) { return fd }
         var parentFd = try self.open("/", flags: SK_O_PATH | O_DIRECTORY)
         var prefix = ""
         for component in relative(path).split(separator: "/") where component != "." {
             prefix += "/" + component
-            if let next = try? open(prefix, flags: SK_O_PATH | O_DIRECTORY) {
+            do {
+                let next = try open(prefix, flags: SK_O_PATH | O_DIRECTORY, noSymlinks: noSymlinks)
                 Glibc.close(parentFd); parentFd = next; continue
-            }
+            } catch let e as SkiffError where e.code == ELOOP && noSymlinks {
+                Glibc.close(parentFd); throw e
+            } catch {}
             if component == ".." { Glibc.close(parentFd); throw SkiffError("mkdir \(path) in rootfs: bad path") }
             // One name, created relative to a directory fd: mkdirat never follows a symlink
             // in the last component (an existing symlink gives EEXIST, then the open below
@@ -58,7 +77,7 @@ struct RootDir {
                 throw SkiffError("mkdir \(prefix) in rootfs \(self.path): \(errnoText(e))")
             }
             Glibc.close(parentFd)
-            parentFd = try open(prefix, flags: SK_O_PATH | O_DIRECTORY)
+            parentFd = try open(prefix, flags: SK_O_PATH | O_DIRECTORY, noSymlinks: noSymlinks)
         }
         return parentFd
     }
@@ -66,7 +85,11 @@ struct RootDir {
     /// Create an empty regular file (and its parents) inside the root, or open the
     /// existing one; never through a symlink in the last component.
     func createFile(_ path: String, mode: mode_t = 0o644) throws -> Int32 {
-        if let fd = try? open(path, flags: SK_O_PATH), !isDirectory(fd: fd) { return fd }
+        if let fd = try? open(path, flags: SK_O_PATH) {
+            if !isDirectory(fd: fd) { return fd }
+            Glibc.close(fd)
+            throw SkiffError("create \(path) in rootfs \(self.path): is a directory", code: EISDIR)
+        }
         let (parent, name) = split(path)
         let dirFd = try mkdirAll(parent)
         defer { Glibc.close(dirFd) }
@@ -88,10 +111,60 @@ struct RootDir {
     }
 }
 
+extension Int32 {
+    /// Close this fd (for `try root.open(...).closeFd()` when only the check matters).
+    func closeFd() { _ = Glibc.close(self) }
+}
+
 /// The path through which the kernel reaches an open fd's file (for mount(2)).
 func procFdPath(_ fd: Int32) -> String { "/proc/self/fd/\(fd)" }
 
 func isDirectory(fd: Int32) -> Bool {
     var st = stat()
     return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+}
+
+/// Filesystem types (statfs f_type) that targets are checked against.
+enum FSMagic {
+    static let proc: Int = 0x9fa0
+    static let sysfs: Int = 0x6265_6572
+    static let tmpfs: Int = 0x0102_1994
+    static let devpts: Int = 0x1cd1
+    static let mqueue: Int = 0x1980_0202
+    static let cgroup2: Int = 0x6367_7270
+
+    /// The type a mount of `fstype` must show afterwards (nil: not checked).
+    static func of(_ fstype: String) -> Int? {
+        ["proc": proc, "sysfs": sysfs, "tmpfs": tmpfs, "devpts": devpts, "mqueue": mqueue, "cgroup2": cgroup2][fstype]
+    }
+
+    static func name(_ magic: Int) -> String {
+        [proc: "procfs", sysfs: "sysfs", tmpfs: "tmpfs", devpts: "devpts", mqueue: "mqueue", cgroup2: "cgroup2"][magic]
+            ?? "0x" + String(magic, radix: 16)
+    }
+}
+
+/// Throw unless the file behind `fd` lives on a filesystem of type `magic` (fstatfs).
+/// This is how skiff knows that "/proc" really is procfs before writing under it.
+func requireFilesystem(_ fd: Int32, _ magic: Int, _ what: String) throws {
+    let type = sk_fstatfs_type(fd)
+    if type < 0 { throw SkiffError("\(what): fstatfs: \(errnoText())") }
+    if type != magic {
+        throw SkiffError("\(what) is not \(FSMagic.name(magic)) (found \(FSMagic.name(type))); refusing to use it")
+    }
+}
+
+/// Throw unless `fd` is the device node `type` ("c" or "b") major:minor (fstat).
+/// This is how skiff knows that /dev/null really is the null device.
+func requireDevice(_ fd: Int32, type: String, major: Int64, minor: Int64, _ what: String) throws {
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { throw SkiffError("\(what): fstat: \(errnoText())") }
+    let wantType = type == "b" ? S_IFBLK : S_IFCHR
+    let rdev = UInt64(st.st_rdev)
+    // glibc's major()/minor() are macros; this is their arithmetic.
+    let maj = Int64(((rdev >> 8) & 0xfff) | ((rdev >> 32) & 0xffff_f000))
+    let min = Int64((rdev & 0xff) | ((rdev >> 12) & 0xffff_ff00))
+    if (st.st_mode & S_IFMT) != wantType || maj != major || min != minor {
+        throw SkiffError("\(what) is not the \(type) \(major):\(minor) device node; refusing to use it")
+    }
 }

@@ -23,6 +23,8 @@ public struct ContainerRecord: Codable {
     public var cgroupPath: String
     /// The container's config, as it was at create time (hooks, namespaces, process).
     public var config: Spec
+    /// The overlay layers when the root is an overlay (annotation run.skiff.overlay).
+    public var overlay: OverlayLayers?
 }
 
 /// The state directory root (--root) and the containers in it.

@@ -8,13 +8,15 @@ struct Supervisor {
     let pid: Int32
     /// The pty master to relay to skiff's own stdin/stdout, if the process has a terminal.
     let master: Int32?
+    /// Whether skiff's stdin is copied to the pty (docker's -i).
+    var forwardStdin = true
 
     /// Signals must already be blocked (before the clone, so none is lost).
     func wait() -> Int32 {
         let sigfd = sk_signalfd_all()
         defer { close(sigfd) }
         var raw = RawTerminal()
-        var stdinOpen = master != nil
+        var stdinOpen = master != nil && forwardStdin
         var masterOpen = master != nil
         if let master {
             raw.enable()

@@ -1,17 +1,32 @@
 // skiff run: create + start, then (unless --detach) wait, forward signals, delete,
 // and exit with the container's exit code.
+//   skiff run [--bundle DIR] ID                         a bundle, as runc does
+//   skiff run --rootfs DIR|TARBALL [flags] [COMMAND...]  no bundle: Docker-like flags, overlay root
 import SkiffRuntime
 
 enum RunCommand: Command {
     static let name = "run"
-    static let summary = "create and run a container"
-    static let arguments = "[options] <container-id>"
+    static let summary = "create and run a container (from a bundle, or from --rootfs with Docker-like flags)"
+    static let arguments = "[options] <container-id>  |  --rootfs DIR|TARBALL [options] [COMMAND [ARG...]]"
     static let flags = createFlags + [
         Flag(names: ["detach", "d"], takesValue: false, help: "return once the container has started"),
-    ]
+    ] + quickRunFlags
 
     static func run(_ args: ParsedArgs, _ global: Global) throws -> Int32 {
-        let id = try requireID(args, name)
-        return try global.runtime.run(id: id, options: createOptions(args), detach: args.bool("detach"))
+        var options = try createOptions(args)
+        guard let rootfsArg = args.value("rootfs") else {
+            if let flag = quickOnlyFlags.first(where: { args.has($0) }) {
+                throw SkiffError("--\(flag) needs --rootfs (with a bundle, put it in config.json)")
+            }
+            let id = try requireID(args, name)
+            return try global.runtime.run(id: id, options: options, detach: args.bool("detach"))
+        }
+        let id = args.value("name") ?? QuickRun.generatedName()
+        let rootfs = try RootfsCache.prepare(rootfsArg)
+        let quick = try quickRunOptions(args, rootfs: rootfs, command: args.positionals)
+        options.spec = try QuickRun.spec(quick, id: id)
+        options.stdinNull = !quick.interactive
+        if args.bool("detach") && !args.bool("tty") { printOut(id + "\n") }
+        return try global.runtime.run(id: id, options: options, detach: args.bool("detach"), remove: args.bool("rm"))
     }
 }

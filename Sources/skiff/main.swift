@@ -29,7 +29,8 @@ extension Command {
 
 let commands: [Command.Type] = [
     SpecCommand.self, CreateCommand.self, StartCommand.self, RunCommand.self, StateCommand.self,
-    KillCommand.self, DeleteCommand.self, ListCommand.self, FeaturesCommand.self, ExecCommand.self,
+    KillCommand.self, DeleteCommand.self, ListCommand.self, FeaturesCommand.self,
+    PauseCommand.self, ResumeCommand.self, PsCommand.self, EventsCommand.self, UpdateCommand.self, ExecCommand.self, InspectCommand.self, DiffCommand.self,
 ]
 
 let globalFlags = [
@@ -84,6 +85,9 @@ func main() -> Int32 {
     let argv = CommandLine.arguments
     var global = Global()
     do {
+        // Before anything else: commands that clone into a container re-run skiff from a
+        // sealed in-memory copy of its binary (CVE-2019-5736, ExeProtection.swift).
+        try ExeProtection.reexecFromSealedCopyIfNeeded(arguments: argv)
         let parsed = try ArgParser.parse(argv.dropFirst(), flags: globalFlags)
         if parsed.bool("version") { printOut(versionText()); return 0 }
         if let root = parsed.value("root") { global.root = root }
@@ -101,7 +105,7 @@ func main() -> Int32 {
             throw SkiffError("unknown command \"\(name)\" (see skiff --help)")
         }
         let rest = parsed.positionals.dropFirst()
-        if rest.contains("--help") || rest.contains("-h"), rest.first == "--help" || rest.first == "-h" {
+        if rest.first == "--help" || (rest.first == "-h" && !command.flags.contains { $0.names.contains("h") }) {
             printOut(command.usage()); return 0
         }
         let args = try ArgParser.parse(rest, flags: command.flags, stopAtPositional: !command.flagsAnywhere)

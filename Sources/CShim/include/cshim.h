@@ -131,4 +131,26 @@ int sk_bpf_load_device_filter(const void *insns, unsigned int count, char *log, 
 /// Attach a program to a cgroup directory fd as BPF_CGROUP_DEVICE with BPF_F_ALLOW_MULTI.
 int sk_bpf_attach_device_filter(int cgroup_fd, int prog_fd);
 
+// ---- Security (issue 5): the sealed copy of skiff's binary, dumpable, personality, fds.
+
+/// memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING).
+int sk_memfd_create(const char *name);
+/// Copy everything from `in` (at its current offset) to `out` with sendfile(2); bytes copied or -1.
+long sk_copy_fd(int out, int in);
+/// Seal a memfd for good: F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE.
+int sk_seal_all(int fd);
+/// The seals of a memfd (F_GET_SEALS), or -1 (e.g. EINVAL for an ordinary file).
+int sk_get_seals(int fd);
+/// 1 when `seals` holds every seal sk_seal_all sets.
+int sk_fully_sealed(int seals);
+/// execveat(fd, "", argv, environ, AT_EMPTY_PATH): run the program an fd refers to.
+int sk_execveat_fd(int fd, char *const argv[]);
+/// prctl(PR_SET_DUMPABLE, on).
+int sk_set_dumpable(int on);
+/// personality(2); returns the previous persona or -1.
+int sk_personality(unsigned long persona);
+/// close_range(first, last, 0): close every fd from `first` to `last`; on kernels
+/// without close_range (before 5.9) the same with close(2) up to the fd limit.
+int sk_close_range_between(unsigned int first, unsigned int last);
+
 #endif

@@ -1,0 +1,71 @@
+// Overlayfs roots: the image directory stays a read-only lower layer; each container
+// writes to its own upper layer in its state directory, and `skiff diff` reads it.
+//
+// A config asks for this with the annotation `run.skiff.overlay: "true"`; root.path is
+// then the lower layer (runc, which ignores the annotation, would use it directly).
+import CShim
+import Glibc
+import SkiffSpec
+
+public struct OverlayLayers: Codable {
+    public var lower: String
+    public var upper: String
+    public var work: String
+    public var merged: String
+
+    public static let annotation = "run.skiff.overlay"
+
+    /// The layers of container `dir` (its state directory) over `lower`.
+    init(lower: String, stateDir dir: String) {
+        self.lower = lower
+        upper = dir + "/upper"
+        work = dir + "/work"
+        merged = dir + "/merged"
+    }
+
+    /// Create the directories (skiff, on the host).
+    func create() throws {
+        for d in [upper, work, merged] { try sys("mkdir \(d)") { mkdir(d, 0o755) } }
+    }
+
+    /// Mount the overlay on `merged` (the container's init, inside its private mount
+    /// namespace, so the mount disappears with the container).
+    func mount() throws {
+        let data = "lowerdir=\(lower),upperdir=\(upper),workdir=\(work)"
+        try mountFS("overlay", merged, "overlay", 0, data, what: "root filesystem", shown: merged)
+    }
+}
+
+/// One line of `skiff diff`, as `docker diff` prints it: A added, C changed, D deleted.
+public struct Change: Equatable, CustomStringConvertible {
+    public enum Kind: String { case added = "A", changed = "C", deleted = "D" }
+    public let kind: Kind
+    public let path: String
+    public var description: String { "\(kind.rawValue) \(path)" }
+}
+
+extension OverlayLayers {
+    /// What the container changed: walk the upper layer. A whiteout (a 0:0 character
+    /// device) is a deletion; a path that also exists below is a change; else an addition.
+    public func changes() -> [Change] {
+        var out: [Change] = []
+        walk("", into: &out)
+        return out
+    }
+
+    private func walk(_ rel: String, into out: inout [Change]) {
+        for name in listDirectory(upper + rel) {
+            let path = rel + "/" + name
+            var st = stat()
+            guard lstat(upper + path, &st) == 0 else { continue }
+            if (st.st_mode & S_IFMT) == S_IFCHR && st.st_rdev == 0 {
+                out.append(Change(kind: .deleted, path: path))
+                continue
+            }
+            var below = stat()
+            let existed = lstat(lower + path, &below) == 0
+            out.append(Change(kind: existed ? .changed : .added, path: path))
+            if (st.st_mode & S_IFMT) == S_IFDIR { walk(path, into: &out) }
+        }
+    }
+}

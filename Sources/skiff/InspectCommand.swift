@@ -1,0 +1,21 @@
+// skiff inspect: the container as the kernel sees it, next to the host.
+import SkiffRuntime
+
+enum InspectCommand: Command {
+    static let name = "inspect"
+    static let summary = "show namespaces, cgroup, mounts, capabilities and seccomp of a container"
+    static let arguments = "[--format text|json] <container-id>"
+    static let flags = [Flag(names: ["format", "f"], takesValue: true, help: "text (default) or json")]
+    static let flagsAnywhere = true
+
+    static func run(_ args: ParsedArgs, _ global: Global) throws -> Int32 {
+        let (record, status) = try global.runtime.state(id: try requireID(args, name))
+        let report = Inspection(record: record, status: status)
+        switch args.value("format") ?? "text" {
+        case "json": printOut(report.json.serialized(indent: "  ") + "\n")
+        case "text": printOut(report.text)
+        case let other: throw SkiffError("--format: unknown format \"\(other)\" (text or json)")
+        }
+        return 0
+    }
+}
