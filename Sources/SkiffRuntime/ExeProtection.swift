@@ -36,6 +36,10 @@ public enum ExeProtection {
         guard arguments.dropFirst().contains(where: { exposingCommands.contains($0) }) else { return }
         if let off = getenv(disableVariable), String(cString: off) == "1" { return }
         if runningFromSealedCopy() { return }
+        // main() has not parsed the flags yet; --explain should show this step too.
+        if arguments.contains("--explain") || getenv("SKIFF_EXPLAIN").map({ String(cString: $0) == "1" }) == true {
+            Explain.enabled = true
+        }
 
         let copy = try sealedCopyOfSelf()
         flushStdio()

@@ -45,8 +45,7 @@ struct SeccompFilter {
         try Self.check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0), "linux.seccomp: clear the no_new_privs attribute")
 
         for arch in config.architectures ?? [] {
-            let name = arch.rawValue.replacingPrefix("SCMP_ARCH_", with: "").lowercased()
-            let token = seccomp_arch_resolve_name(name)
+            let token = seccomp_arch_resolve_name(Self.libseccompName(arch))
             if token == 0 {
                 throw SkiffError("linux.seccomp.architectures: \(arch.rawValue) is not supported by libseccomp \(libseccompVersion())")
             }
@@ -157,5 +156,31 @@ struct SeccompFilter {
         let all = args.map { scmp_arg_cmp(arg: UInt32($0.index), op: compare($0.op), datum_a: $0.value, datum_b: $0.valueTwo ?? 0) }
         let indexes = args.map(\.index)
         return Set(indexes).count == indexes.count ? [all] : all.map { [$0] }
+    }
+}
+
+// MARK: - What `skiff features` reports (runtime-spec features.md)
+
+extension SeccompFilter {
+    /// libseccomp's name of an architecture ("SCMP_ARCH_X86_64" → "x86_64").
+    static func libseccompName(_ arch: Arch) -> String {
+        arch.rawValue.replacingPrefix("SCMP_ARCH_", with: "").lowercased()
+    }
+
+    /// Architectures this libseccomp can build filters for.
+    static var supportedArchitectures: [String] {
+        Arch.allCases.filter { seccomp_arch_resolve_name(libseccompName($0)) != 0 }.map(\.rawValue)
+    }
+
+    /// Flags skiff knows, and those this libseccomp and kernel can apply (API levels:
+    /// 2 TSYNC, 3 LOG, 4 SPEC_ALLOW; WAIT_KILLABLE_RECV needs libseccomp 2.6).
+    static var knownFlags: [String] { LinuxSeccompFlag.allCases.map(\.rawValue) }
+    static var supportedFlags: [String] {
+        let api = seccomp_api_get()
+        var flags: [LinuxSeccompFlag] = []
+        if api >= 2 { flags.append(.tsync) }
+        if api >= 3 { flags.append(.log) }
+        if api >= 4 { flags.append(.specAllow) }
+        return flags.map(\.rawValue)
     }
 }

@@ -19,7 +19,15 @@ enum FeaturesCommand: Command {
             "linux": [
                 "namespaces": .array(Features.namespaces.map { .string($0) }),
                 "cgroup": ["v1": false, "v2": .bool(Features.cgroupV2), "systemd": false, "systemdUser": false],
-                "seccomp": ["enabled": .bool(Features.seccomp)],
+                "capabilities": .array(Features.capabilities.map { .string($0) }),
+                "seccomp": [
+                    "enabled": .bool(Features.seccomp),
+                    "actions": .array(Features.seccompActions.map { .string($0) }),
+                    "operators": .array(Features.seccompOperators.map { .string($0) }),
+                    "archs": .array(Features.seccompArchitectures.map { .string($0) }),
+                    "knownFlags": .array(Features.seccompKnownFlags.map { .string($0) }),
+                    "supportedFlags": .array(Features.seccompSupportedFlags.map { .string($0) }),
+                ],
                 "apparmor": ["enabled": false],
                 "selinux": ["enabled": false],
             ],

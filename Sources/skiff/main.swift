@@ -34,7 +34,7 @@ let commands: [Command.Type] = [
 ]
 
 let globalFlags = [
-    Flag(names: ["root"], takesValue: true, help: "root directory for container state (default: /run/skiff)"),
+    Flag(names: ["root"], takesValue: true, help: "root directory for container state (default: $SKIFF_ROOT or /run/skiff)"),
     Flag(names: ["log"], takesValue: true, help: "write log lines to this file instead of stderr"),
     Flag(names: ["log-format"], takesValue: true, help: "log format: text (default) or json"),
     Flag(names: ["debug"], takesValue: false, help: "log debug messages"),
@@ -90,7 +90,7 @@ func main() -> Int32 {
         try ExeProtection.reexecFromSealedCopyIfNeeded(arguments: argv)
         let parsed = try ArgParser.parse(argv.dropFirst(), flags: globalFlags)
         if parsed.bool("version") { printOut(versionText()); return 0 }
-        if let root = parsed.value("root") { global.root = root }
+        if let root = parsed.value("root") ?? getenv("SKIFF_ROOT").map({ String(cString: $0) }) { global.root = root }
         if let fmt = parsed.value("log-format") {
             guard fmt == "text" || fmt == "json" else { throw SkiffError("--log-format: unknown format \"\(fmt)\" (text or json)") }
             Log.json = fmt == "json"

@@ -140,6 +140,7 @@ final class Sandbox {
             extra = LeakSnapshot.take().foreignPids.subtracting(before.foreignPids)
         }
         XCTAssertEqual(extra, [], "processes left behind", file: file, line: line)
+        XCTAssertEqual(Cgroup2.leftovers(stateRoot: stateRoot), [], "cgroups left behind", file: file, line: line)
     }
 
     deinit {
