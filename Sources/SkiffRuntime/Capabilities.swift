@@ -113,11 +113,16 @@ struct CapabilityPlan {
         }
     }
 
-    /// Give up `extra` (after the seccomp filter is loaded, right before execve). The
-    /// --explain line comes first: once the filter is in place skiff writes nothing.
-    func dropExtra() throws {
+    /// The --explain line for `dropExtra`, printed by the caller beforehand (once the
+    /// seccomp filter is in place skiff writes nothing more).
+    func explainDrop() {
         if extra.isEmpty { return }
         Explain.note("drop capabilities", "capset(effective=\(Self.names(effective)), permitted=\(Self.names(permitted)))")
+    }
+
+    /// Give up `extra` (after the seccomp filter is loaded, right before execve).
+    func dropExtra() throws {
+        if extra.isEmpty { return }
         try Self.capset(effective: effective, permitted: permitted, inheritable: inheritable)
     }
 

@@ -49,6 +49,8 @@ enum ProcessSetup {
         try markExtraFdsCloseOnExec(preserve: preserveFds)
         if let personality = linux?.personality { try setPersonality(personality) }
         if let filter, filter.usesNotify {
+            filter.explain()
+            capabilities.explainDrop()
             let listener = try filter.load()
             try SeccompNotify.handOver(listener, over: sync)
             try capabilities.dropExtra()
@@ -205,6 +207,8 @@ enum ProcessSetup {
     ///  * the seccomp filter is loaded, then the CAP_SYS_ADMIN kept for it is dropped.
     /// Nothing is printed after the filter is loaded except an exec failure.
     static func exec(_ p: PreparedProcess, keep: Set<Int32> = []) -> Never {
+        p.filter?.explain()
+        if p.filter != nil { p.capabilities.explainDrop() }
         Explain.note("start program", "execve(\"\(p.path)\", \(p.args))")
         sk_reset_signal_handlers()
         sk_sigmask_all(1)

@@ -104,11 +104,15 @@ struct SeccompFilter {
         ok = true
     }
 
-    /// Load the filter into the kernel for this process and its future children.
-    /// Returns the notify listener fd, or -1 when no rule notifies. Prints no
-    /// --explain line after the load: writing it would already be filtered.
-    func load() throws -> Int32 {
+    /// The --explain line for `load`, printed by the caller beforehand: once the filter
+    /// is in place, skiff writes nothing more.
+    func explain() {
         Explain.note("syscall filter", "seccomp(SECCOMP_SET_MODE_FILTER, \(ruleCount) rules\(usesNotify ? ", NEW_LISTENER" : ""))")
+    }
+
+    /// Load the filter into the kernel for this process and its future children.
+    /// Returns the notify listener fd, or -1 when no rule notifies.
+    func load() throws -> Int32 {
         try Self.check(seccomp_load(ctx), "linux.seccomp: load the filter")
         if !usesNotify { return -1 }
         let fd = seccomp_notify_fd(ctx)

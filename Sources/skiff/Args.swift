@@ -46,6 +46,13 @@ enum ArgParser {
                 name = String(name[..<eq])
             }
             guard let flag = flags.first(where: { $0.names.contains(name) }) else {
+                // Docker-style bundled short flags: -it is -i -t.
+                let letters = name.map(String.init)
+                if !arg.hasPrefix("--"), inline == nil, letters.count > 1,
+                   letters.allSatisfy({ l in flags.contains { $0.names.contains(l) && !$0.takesValue } }) {
+                    for l in letters { out.values[flags.first { $0.names.contains(l) }!.names[0], default: []].append("true") }
+                    continue
+                }
                 throw SkiffError("flag provided but not defined: -\(name)")
             }
             let key = flag.names[0]

@@ -133,6 +133,18 @@ final class QuickRunTests: XCTestCase {
         s.assertNothingLeftBehind()
     }
 
+    /// `skiff run -it --rm --rootfs ALPINE`: the docker run -it experience, under a real pty.
+    func testInteractiveTerminal() throws {
+        let s = try Sandbox()
+        let r = runProgram("/usr/bin/python3", [fixtures.appendingPathComponent("pty-driver.py").path, "30", "90",
+                                                "wait:# |type:echo answer-$((6*7)); tty; exit 3\\n", "--",
+                                                Env.skiff, "--root", s.stateRoot, "run", "-it", "--rm", "--rootfs", Env.rootfs!])
+        XCTAssertEqual(r.code, 3, r.stdout)
+        XCTAssertTrue(r.stdout.contains("answer-42"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("/dev/pts/0"), r.stdout)
+        s.assertNothingLeftBehind()
+    }
+
     func testTarballRootfsIsCachedBySHA256() throws {
         let s = try Sandbox()
         let tarball = s.dir.appendingPathComponent("alpine.tar.gz").path
