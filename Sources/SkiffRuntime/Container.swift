@@ -88,6 +88,7 @@ public struct Runtime {
         if options.spec != nil { try writeFile(dir + "/config.json", spec.json(indent: "\t")) }
         if !foreground {
             try sys("mkfifo exec.fifo") { mkfifo(store.fifoPath(id), 0o622) }
+            try UserNamespace.giveToContainerRoot(store.fifoPath(id), spec: spec) // init opens it as that uid
         }
         let dirFd = try sys("open \(dir)") { open(dir, SK_O_PATH | O_DIRECTORY | O_CLOEXEC) }
         defer { close(dirFd) }

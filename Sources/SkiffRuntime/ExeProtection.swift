@@ -35,7 +35,10 @@ public enum ExeProtection {
     public static func reexecFromSealedCopyIfNeeded(arguments: [String]) throws {
         guard arguments.dropFirst().contains(where: { exposingCommands.contains($0) }) else { return }
         if let off = getenv(disableVariable), String(cString: off) == "1" { return }
-        if runningFromSealedCopy() { return }
+        if runningFromSealedCopy() {
+            _ = sk_set_name("skiff") // not "memfd:skiff" in ps and /proc/PID/comm
+            return
+        }
         // main() has not parsed the flags yet; --explain should show this step too.
         if arguments.contains("--explain") || getenv("SKIFF_EXPLAIN").map({ String(cString: $0) == "1" }) == true {
             Explain.enabled = true

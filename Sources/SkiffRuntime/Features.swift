@@ -3,7 +3,7 @@
 import SkiffSpec
 
 public enum Features {
-    public static let namespaces = ["cgroup", "ipc", "mount", "network", "pid", "uts"]
+    public static let namespaces = ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"]
     public static let hooks = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]
     public static let cgroupV2 = false
     public static let seccomp = true

@@ -64,6 +64,7 @@ struct InitProcess {
         // Joined namespaces first (user before the rest), then the new ones.
         let joins = plan.joined.filter { $0.0 != .pid && $0.0 != .time }
         for (type, path) in joins where type == .user { try Namespaces.join(type, path: path) }
+        if plan.has(.user) { try becomeRootInUserNamespace() }
         for (type, path) in joins where type != .user && type != .mount { try Namespaces.join(type, path: path) }
         for (type, path) in joins where type == .mount { try Namespaces.join(type, path: path) }
         try Namespaces.unshare(plan.unshareFlags)
@@ -121,6 +122,20 @@ struct InitProcess {
         }
 
         return try ProcessSetup.prepare(process, preserveFds: options.preserveFds, linux: spec.linux, sync: sync)
+    }
+
+    /// In a new (or joined) user namespace this process still carries the host uid it
+    /// was cloned with, which the namespace does not map: it looks like "nobody" there,
+    /// and files it creates would have no owner the kernel can write down (EOVERFLOW).
+    /// setresuid/setresgid(0) make it the namespace's root, i.e. the host uid that
+    /// uidMappings maps to 0 (runc's nsexec does the same).
+    private func becomeRootInUserNamespace() throws {
+        try Explain.step("root in user ns", "setresgid(0); setresuid(0)") {
+            if sk_setresgid(0, 0, 0) != 0 || sk_setresuid(0, 0, 0) != 0 {
+                let e = errno
+                throw SkiffError("linux.uidMappings/gidMappings: cannot become uid/gid 0 in the user namespace (is 0 mapped?): \(errnoText(e))")
+            }
+        }
     }
 
     /// Close every descriptor inherited from skiff's caller except stdio, the

@@ -32,6 +32,9 @@ enum ProcessSetup {
             capabilities.extra = [sysAdmin]
         }
         try setOOMScoreAdj(process.oomScoreAdj)
+        // Until execve resets it, the container's processes must not read this one's
+        // /proc/PID/{exe,fd,mem} (init did this first thing; for exec it is done here).
+        _ = sk_set_dumpable(0)
         try changeDirectory(process.cwd)
         let env = environment(process)
         let args = process.args ?? []
@@ -54,6 +57,7 @@ enum ProcessSetup {
             let listener = try filter.load()
             try SeccompNotify.handOver(listener, over: sync)
             try capabilities.dropExtra()
+            capabilities.extra = []
             return PreparedProcess(path: path, args: args, env: env, preserveFds: preserveFds, capabilities: capabilities, filter: nil)
         }
         return PreparedProcess(path: path, args: args, env: env, preserveFds: preserveFds, capabilities: capabilities, filter: filter)

@@ -114,7 +114,7 @@ public enum QuickRun {
         if let pids = o.pidsLimit { resources.pids = LinuxPids(limit: pids) }
         linux.resources = resources.memory == nil && resources.cpu == nil && resources.pids == nil ? nil : resources
         switch o.seccomp {
-        case .defaultProfile: linux.seccomp = try defaultSeccompProfile()
+        case .defaultProfile: linux.seccomp = LinuxSeccomp.skiffDefault(capabilities: capList) // SeccompProfile.swift
         case .unconfined: linux.seccomp = nil
         case .file(let path):
             guard let bytes = readFile(path) else { throw SkiffError("--security-opt seccomp=\(path): \(errnoText())") }

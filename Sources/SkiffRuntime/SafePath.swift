@@ -55,12 +55,16 @@ struct RootDir {
     }
 
     /// mkdir -p inside the root; returns an SK_O_PATH fd on the final directory. With
-    /// `noSymlinks`, no existing component may be a symlink.
-    func mkdirAll(_ path: String, mode: mode_t = 0o755, noSymlinks: Bool = false) throws -> Int32 {
+    /// `noSymlinks`, no existing component may be a symlink. A symlink on the way whose
+    /// target does not exist yet (an image's /var/run -> /run without /run) gets its
+    /// target created, inside the root, as runc does.
+    func mkdirAll(_ path: String, mode: mode_t = 0o755, noSymlinks: Bool = false, depth: Int = 0) throws -> Int32 {
         if let fd = try? open(path, flags: SK_O_PATH | O_DIRECTORY, noSymlinks: noSymlinks) { return fd }
+        guard depth < 40 else { throw SkiffError("mkdir \(path) in rootfs \(self.path): too many symlinks", code: ELOOP) }
         var parentFd = try self.open("/", flags: SK_O_PATH | O_DIRECTORY)
         var prefix = ""
         for component in relative(path).split(separator: "/") where component != "." {
+            let parentPath = prefix.isEmpty ? "/" : prefix
             prefix += "/" + component
             do {
                 let next = try open(prefix, flags: SK_O_PATH | O_DIRECTORY, noSymlinks: noSymlinks)
@@ -70,16 +74,28 @@ struct RootDir {
             } catch {}
             if component == ".." { Glibc.close(parentFd); throw SkiffError("mkdir \(path) in rootfs: bad path") }
             // One name, created relative to a directory fd: mkdirat never follows a symlink
-            // in the last component (an existing symlink gives EEXIST, then the open below
-            // resolves it inside the root).
+            // in the last component (an existing symlink gives EEXIST).
             if mkdirat(parentFd, String(component), mode) != 0 && errno != EEXIST {
                 let e = errno; Glibc.close(parentFd)
-                throw SkiffError("mkdir \(prefix) in rootfs \(self.path): \(errnoText(e))")
+                throw SkiffError("mkdir \(prefix) in rootfs \(self.path): \(errnoText(e))", code: e)
+            }
+            if !noSymlinks, let target = readLink(parentFd, String(component)) {
+                // A dangling symlink: make its target (resolved inside the root), then go through it.
+                let resolved = absolutePath(target, relativeTo: parentPath)
+                Glibc.close(try mkdirAll(resolved, mode: mode, depth: depth + 1))
             }
             Glibc.close(parentFd)
             parentFd = try open(prefix, flags: SK_O_PATH | O_DIRECTORY, noSymlinks: noSymlinks)
         }
         return parentFd
+    }
+
+    /// The target of symlink `name` in directory `dir`, or nil when it is not a symlink.
+    private func readLink(_ dir: Int32, _ name: String) -> String? {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlinkat(dir, name, &buf, buf.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Create an empty regular file (and its parents) inside the root, or open the

@@ -19,12 +19,16 @@ func createOptions(_ args: ParsedArgs) throws -> CreateOptions {
     o.consoleSocket = args.value("console-socket")
     o.noPivot = args.bool("no-pivot")
     o.noNewKeyring = args.bool("no-new-keyring")
-    if let n = args.value("preserve-fds") {
-        guard let v = Int(n), v >= 0 else { throw SkiffError("--preserve-fds: expected a number, got \"\(n)\"") }
-        o.preserveFds = v
-    }
+    o.preserveFds = try preserveFds(args)
     if let n = getenv("LISTEN_FDS").flatMap({ Int(String(cString: $0)) }), n > 0 { o.listenFds = n }
     return o
+}
+
+/// --preserve-fds N (create, run, exec).
+func preserveFds(_ args: ParsedArgs) throws -> Int {
+    guard let n = args.value("preserve-fds") else { return 0 }
+    guard let v = Int(n), v >= 0 else { throw SkiffError("--preserve-fds: expected a number, got \"\(n)\"") }
+    return v
 }
 
 enum CreateCommand: Command {

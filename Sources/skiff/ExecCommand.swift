@@ -82,10 +82,7 @@ enum ExecCommand: Command {
         options.detach = args.bool("detach")
         options.pidFile = args.value("pid-file")
         options.consoleSocket = args.value("console-socket")
-        if let n = args.value("preserve-fds") {
-            guard let v = Int(n), v >= 0 else { throw SkiffError("--preserve-fds: expected a number, got \"\(n)\"") }
-            options.preserveFds = v
-        }
+        options.preserveFds = try preserveFds(args)
         return try runtime.exec(id: id, options: options)
     }
 }

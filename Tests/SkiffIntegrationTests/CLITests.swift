@@ -27,7 +27,7 @@ final class CLITests: XCTestCase {
         let f = try XCTUnwrap(json(runProgram(Env.skiff, ["features"]).stdout))
         XCTAssertEqual(f["ociVersionMin"] as? String, "1.0.0")
         let linux = try XCTUnwrap(f["linux"] as? [String: Any])
-        XCTAssertEqual(Set(linux["namespaces"] as? [String] ?? []), ["cgroup", "ipc", "mount", "network", "pid", "uts"])
+        XCTAssertEqual(Set(linux["namespaces"] as? [String] ?? []), ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"])
         XCTAssertTrue((f["mountOptions"] as? [String] ?? []).contains("rbind"))
         XCTAssertEqual(f["hooks"] as? [String], ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"])
         let v = runProgram(Env.skiff, ["--version"])
