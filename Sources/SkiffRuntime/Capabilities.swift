@@ -66,7 +66,7 @@ struct CapabilityPlan {
         }
         for cap in ambient where !(permitted.contains(cap) && inheritable.contains(cap)) {
             // The kernel refuses such an ambient capability; runc warns and goes on.
-            Log.warn("\(field).ambient: \(Self.name(cap)) ignored: an ambient capability must also be permitted and inheritable")
+            Log.debug("\(field).ambient: \(Self.name(cap)) ignored: an ambient capability must also be permitted and inheritable")
         }
         ambient = ambient.filter { permitted.contains($0) && inheritable.contains($0) }
     }

@@ -47,9 +47,6 @@ public enum QuickRun {
     ]
     static let readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
 
-    /// Where `default` seccomp comes from (set by the security layer when it is built in).
-    public static var defaultSeccompProfile: () throws -> LinuxSeccomp? = { nil }
-
     /// The spec for these options; `id` names the container (and its default hostname).
     public static func spec(_ o: QuickRunOptions, id: String) throws -> Spec {
         var spec = Spec.runcDefault()

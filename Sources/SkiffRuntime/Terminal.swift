@@ -21,6 +21,10 @@ enum Terminal {
             // /dev/console is the pty: bind its peer over an empty file (never a symlink).
             let root = try RootDir(path: "/")
             defer { root.close() }
+            // Whatever the image left at /dev/console (a symlink, say) goes first.
+            let dev = try root.mkdirAll("/dev")
+            unlinkat(dev, "console", 0)
+            close(dev)
             let console = try root.createFile("/dev/console", mode: 0o600)
             defer { close(console) }
             try mountFS(procFdPath(peer), procFdPath(console), nil, SK_MS_BIND, nil, what: "console", shown: "/dev/console")
