@@ -106,7 +106,21 @@ struct RootfsSetup {
             defer { close(target) }
             var fstype = type
             var source = m.source ?? type
-            if type == "cgroup" || type == "cgroup2" { fstype = "cgroup2"; source = "cgroup2" }
+            if type == "cgroup" || type == "cgroup2" {
+                fstype = "cgroup2"; source = "cgroup2"
+                if !NamespacePlan(spec).isNew(.cgroup) && Cgroup.available {
+                    // Without a cgroup namespace a fresh cgroup2 mount would show the whole
+                    // host tree (and mounting one can take milliseconds): bind the
+                    // container's own cgroup directory instead, as runc does.
+                    let own = Cgroup.directory(Cgroup.ownCgroup())
+                    try mountFS(own, procFdPath(target), nil, SK_MS_BIND | SK_MS_REC, nil, what: "bind cgroup", shown: shown)
+                    let top = try root.open(m.destination)
+                    defer { close(top) }
+                    try mountFS(nil, procFdPath(top), nil, flags | SK_MS_BIND | SK_MS_REMOUNT, nil, what: "bind remount", shown: shown)
+                    try requireFilesystem(top, FSMagic.of("cgroup2")!, "\(m.destination) after binding the cgroup")
+                    return
+                }
+            }
             do {
                 try mountFS(source, procFdPath(target), fstype, flags, opts.dataString, what: "mount \(fstype)", shown: shown)
             } catch let e as SkiffError where type == "sysfs" && e.code == EPERM && !newNetwork {

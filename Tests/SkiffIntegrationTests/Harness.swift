@@ -139,7 +139,10 @@ final class Sandbox {
             usleep(20_000)
             extra = LeakSnapshot.take().foreignPids.subtracting(before.foreignPids)
         }
-        XCTAssertEqual(extra, [], "processes left behind", file: file, line: line)
+        let described = extra.sorted().map { pid in
+            "\(pid): " + ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "?").replacingOccurrences(of: "\0", with: " ")
+        }
+        XCTAssertEqual(described, [], "processes left behind", file: file, line: line)
         XCTAssertEqual(Cgroup2.leftovers(stateRoot: stateRoot), [], "cgroups left behind", file: file, line: line)
     }
 
