@@ -480,6 +480,8 @@ final class CgroupTests: XCTestCase {
         }
         XCTAssertEqual(s.skiff(["delete", "--force", "st"]).code, 0)
         XCTAssertEqual(s.skiff(["events", "--stats", "st"]).err, "skiff: container \"st\" does not exist")
+        let features = try XCTUnwrap(json(s.skiff(["features"]).stdout))
+        XCTAssertEqual(((features["linux"] as? [String: Any])?["cgroup"] as? [String: Any])?["v2"] as? Bool, true)
         s.assertNothingLeftBehind()
     }
 
