@@ -91,11 +91,9 @@ public enum QuickRun {
         switch o.network {
         case "none": break
         case "host":
+            // (sysfs is still mounted fresh: real root may; Rootfs falls back to binding the
+            // host's where the kernel refuses, e.g. in a user namespace.)
             linux.namespaces = linux.namespaces?.filter { $0.type != .network }
-            // sysfs can't be mounted without a network namespace of one's own: bind the host's.
-            spec.mounts = spec.mounts?.map { m in
-                m.destination == "/sys" ? Mount(destination: "/sys", type: "bind", source: "/sys", options: ["rbind", "nosuid", "noexec", "nodev", "ro"]) : m
-            }
         default: throw SkiffError("--network \(o.network): expected none or host")
         }
         linux.maskedPaths = maskedPaths
