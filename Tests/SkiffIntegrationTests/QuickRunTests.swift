@@ -79,6 +79,38 @@ final class QuickRunTests: XCTestCase {
         s.assertNothingLeftBehind()
     }
 
+    /// The default seccomp profile blocks unshare (no CAP_SYS_ADMIN); seccomp=unconfined
+    /// lifts it; seccomp=FILE loads that profile instead.
+    func testSeccompDefaultUnconfinedAndFile() throws {
+        let s = try Sandbox()
+        let blocked = quick(s, ["--rm", "sh", "-c", "unshare -U true && echo allowed || echo blocked; grep Seccomp: /proc/self/status"])
+        XCTAssertEqual(blocked.out, "blocked\nSeccomp:\t2", blocked.stderr)
+        XCTAssertTrue(blocked.stderr.contains("Operation not permitted"), blocked.stderr)
+        let open = quick(s, ["--rm", "--security-opt", "seccomp=unconfined", "sh", "-c", "unshare -U true && echo allowed; grep Seccomp: /proc/self/status"])
+        XCTAssertEqual(open.out, "allowed\nSeccomp:\t0")
+        let profile = s.dir.appendingPathComponent("no-mkdir.json")
+        try #"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}"#
+            .write(to: profile, atomically: true, encoding: .utf8)
+        let file = quick(s, ["--rm", "--security-opt", "seccomp=\(profile.path)", "sh", "-c", "mkdir /tmp/d 2>&1; unshare -U true && echo unshare-allowed"])
+        XCTAssertEqual(file.out, "mkdir: can't create directory '/tmp/d': Permission denied\nunshare-allowed")
+        s.assertNothingLeftBehind()
+    }
+
+    /// --memory, --memory-swap, --cpus, --pids-limit as the container's own cgroup shows
+    /// them (needs cgroup v2: the VM suite runs it).
+    func testResourceFlagsInsideCgroup() throws {
+        let s = try Sandbox()
+        guard ((try? String(contentsOfFile: "/sys/fs/cgroup/cgroup.subtree_control", encoding: .utf8)) ?? "").contains("memory") else {
+            if ProcessInfo.processInfo.environment["SKIFF_REQUIRE_CGROUP2"] == "1" { XCTFail("needs cgroup v2 with the memory controller") }
+            throw XCTSkip("needs a cgroup v2 hierarchy with memory, cpu and pids controllers (the VM suite runs it)")
+        }
+        let r = quick(s, ["--rm", "--memory", "32m", "--memory-swap", "64m", "--cpus", "0.5", "--pids-limit", "20", "sh", "-c",
+                          "cd /sys/fs/cgroup && cat memory.max memory.swap.max cpu.max pids.max"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(r.out, "33554432\n33554432\n50000 100000\n20")
+        s.assertNothingLeftBehind()
+    }
+
     func testSizesAndBadFlags() throws {
         let s = try Sandbox()
         XCTAssertEqual(quick(s, ["--rm", "--memory", "12x", "true"]).err, "skiff: --memory: invalid size \"12x\" (use e.g. 512k, 64m, 1g)")
