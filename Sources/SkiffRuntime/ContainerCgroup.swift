@@ -203,12 +203,15 @@ extension Runtime {
                 var buf = [UInt8](repeating: 0, count: 512)
                 _ = pread(p.fd, &buf, buf.count, 0)
             }
+            let stopped = !Cgroup.isPopulated(path) || store.status(of: record) == .stopped
+            // Read the count after the liveness check: a kill that ended the container
+            // between the two reads is still reported.
             let oom = CgroupStats.oomKills(path)
             if oom > lastOOM {
                 for _ in lastOOM..<oom { emit(CgroupStats.event("oom", id: id)) }
                 lastOOM = oom
             }
-            if !Cgroup.isPopulated(path) || store.status(of: record) == .stopped { return }
+            if stopped { return }
         }
     }
 
