@@ -32,6 +32,14 @@ public enum Cgroup {
                   dash >= 5, fields[3] == "/" else { continue }
             found.append(unescapeOctal(String(fields[4])))
         }
+        // A mount can be covered by a later one (a tmpfs over it): keep only paths where
+        // cgroup2 is really what one reaches (CGROUP2_SUPER_MAGIC).
+        found = found.filter { path in
+            let fd = open(path, SK_O_PATH | O_DIRECTORY | O_CLOEXEC)
+            if fd < 0 { return false }
+            defer { close(fd) }
+            return sk_fstatfs_type(fd) == 0x6367_7270
+        }
         // Several mounts of the same hierarchy: prefer the usual places.
         return found.first { $0 == "/sys/fs/cgroup" } ?? found.first { $0 == "/sys/fs/cgroup/unified" } ?? found.first
     }

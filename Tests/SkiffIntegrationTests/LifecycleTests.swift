@@ -111,6 +111,21 @@ final class LifecycleTests: XCTestCase {
         s.assertNothingLeftBehind()
     }
 
+    /// A cgroup2 mount covered by another filesystem (a tmpfs over it, as some tools do)
+    /// is not mistaken for the hierarchy: the container still runs, without a cgroup.
+    func testCoveredCgroupMountIsIgnored() throws {
+        let s = try Sandbox()
+        let unified = "/sys/fs/cgroup/unified"
+        guard runProgram("/usr/bin/stat", ["-fc", "%T", unified]).out == "cgroup2fs" else {
+            throw XCTSkip("no cgroup2 mount at \(unified) to cover (this test is for hybrid hosts)")
+        }
+        let b = try s.bundle(args: ["true"])
+        let r = runProgram("/usr/bin/unshare", ["--mount", "sh", "-c",
+                                                "mount -t tmpfs cover \(unified) && \(Env.skiff) --root \(s.stateRoot) run -b \(b) covered"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        s.assertNothingLeftBehind()
+    }
+
     func testDoubleCreateRefused() throws {
         let s = try Sandbox()
         let b = try s.bundle(args: ["true"])
