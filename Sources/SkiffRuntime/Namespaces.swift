@@ -57,16 +57,23 @@ struct NamespacePlan {
     func isNew(_ type: LinuxNamespaceType) -> Bool { new.contains(type) }
     func has(_ type: LinuxNamespaceType) -> Bool { isNew(type) || joined.contains { $0.0 == type } }
 
-    /// Flags for clone3 itself: the pid namespace (it only applies to children) and the
-    /// user namespace (it must exist before anything it owns).
+    /// Flags for clone3 itself: the pid namespace (it only applies to children), the
+    /// user namespace (it must exist before anything it owns), and the other new ones,
+    /// so their kernel memory is charged to skiff rather than to the container's cgroup.
+    /// Not the cgroup namespace: clone3 would root it at skiff's cgroup, not at the
+    /// container's (CLONE_INTO_CGROUP takes effect after the namespaces are copied). And
+    /// when a user namespace is joined by path, everything else waits until after that
+    /// setns, so the new namespaces are owned by it.
     var cloneFlags: UInt64 {
-        new.filter { $0 == .pid || $0 == .user }.reduce(0) { $0 | $1.cloneFlag }
+        let joinsUser = joined.contains { $0.0 == .user }
+        return new.filter { t in t == .pid || t == .user || (!joinsUser && t != .cgroup && t != .time) }
+            .reduce(0) { $0 | $1.cloneFlag }
     }
 
-    /// The rest of the new namespaces, unshared by the child after it joined its cgroup,
-    /// so a new cgroup namespace is rooted at the container's own cgroup.
+    /// The rest of the new namespaces, unshared by the child after it joined its cgroup
+    /// (and any user namespace given by path).
     var unshareFlags: UInt64 {
-        new.filter { $0 != .pid && $0 != .user && $0 != .time }.reduce(0) { $0 | $1.cloneFlag }
+        new.filter { $0 != .time }.reduce(0) { $0 | $1.cloneFlag } & ~cloneFlags
     }
 
     static func describe(_ flags: UInt64) -> String {

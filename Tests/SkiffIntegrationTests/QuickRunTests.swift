@@ -204,8 +204,8 @@ final class ExplainTests: XCTestCase {
         let run = s.skiff(["--explain", "run", "-d", "--rootfs", Env.rootfs!, "--name", "ex", "sleep", "30"])
         XCTAssertEqual(run.code, 0, run.stderr)
         assertInOrder(run.stderr, [
-            "new process       clone3(CLONE_NEWPID)",
-            "new namespaces    unshare(",
+            "new process       clone3(CLONE_NEWPID|CLONE_NEWNET|CLONE_NEWNS|CLONE_NEWIPC|CLONE_NEWUTS)",
+            "new namespaces    unshare(CLONE_NEWCGROUP)",
             "hostname          sethostname(\"ex\")",
             "root filesystem   mount(\"overlay\"",
             "mount proc        mount(\"proc\"",
