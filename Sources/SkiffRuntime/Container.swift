@@ -279,7 +279,7 @@ public struct Runtime {
         setsid()
         let null = open("/dev/null", O_RDWR)
         for fd in Int32(0)...2 { dup2(null, fd) }
-        for name in listDirectory("/proc/self/fd") { if let fd = Int32(name), fd > 2, fd != pidfd { close(fd) } }
+        ProcessSetup.closeInheritedFds(preserve: 0, keep: [pidfd])
         _ = sk_set_name("skiff-rm")
         var p = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
         while poll(&p, 1, -1) < 0 && errno == EINTR {}

@@ -113,10 +113,7 @@ struct ExecProcess {
     func run() -> Never {
         do {
             // Drop what the caller's skiff had open (it may wait on pipes until we exit).
-            let keep: Set<Int32> = Set([sync.fd, consoleFd, Log.fd] + namespaces.map(\.1))
-            for fd in listDirectory("/proc/self/fd").compactMap({ Int32($0) }) where fd >= 3 + Int32(preserveFds) && !keep.contains(fd) {
-                close(fd)
-            }
+            ProcessSetup.closeInheritedFds(preserve: preserveFds, keep: Set([sync.fd, consoleFd, Log.fd] + namespaces.map(\.1)))
             for (type, fd) in namespaces where type != .pid && type != .time {
                 try Explain.step("join namespace", "setns(\(type.procName), \(type.flagName))") {
                     try sys("join \(type.rawValue) namespace") { sk_setns(fd, Int32(truncatingIfNeeded: type.cloneFlag)) }
@@ -124,9 +121,7 @@ struct ExecProcess {
             }
             if process.terminal == true {
                 let master = try Terminal.attachNewPty(size: process.consoleSize, bindConsole: false)
-                if consoleFd >= 0 { try Terminal.send(master: master, to: consoleFd); close(consoleFd) }
-                else { try sync.send("pty", fd: master) }
-                close(master)
+                try Terminal.handOver(master: master, consoleFd: consoleFd, sync: sync)
             }
             let prepared = try ProcessSetup.prepare(process, preserveFds: preserveFds, linux: linux, sync: sync)
             try sync.send("ready")

@@ -108,13 +108,7 @@ struct InitProcess {
         try rootfsSetup.finish()
         if process.terminal == true {
             let master = try Terminal.attachNewPty(size: process.consoleSize, bindConsole: true)
-            if consoleFd >= 0 {
-                try Terminal.send(master: master, to: consoleFd)
-                close(consoleFd)
-            } else {
-                try sync.send("pty", fd: master)
-            }
-            close(master)
+            try Terminal.handOver(master: master, consoleFd: consoleFd, sync: sync)
         } else if options.stdinNull {
             let null = try sys("open /dev/null") { open("/dev/null", O_RDONLY | O_CLOEXEC) }
             dup2(null, 0)
@@ -143,9 +137,7 @@ struct InitProcess {
     /// may wait a long time for `start`; an inherited pipe or socket must not stay open
     /// that long (the caller would never see EOF on it), nor reach the container.
     private func closeInheritedFds() {
-        let keep: Set<Int32> = [sync.fd, stateDirFd, Log.fd, consoleFd]
-        let fds = listDirectory("/proc/self/fd").compactMap { Int32($0) }
-        for fd in fds where fd >= 3 + Int32(options.preserveFds) && !keep.contains(fd) { close(fd) }
+        ProcessSetup.closeInheritedFds(preserve: options.preserveFds, keep: [sync.fd, stateDirFd, Log.fd, consoleFd])
     }
 
     /// Block until `skiff start` (it opens exec.fifo for reading) or, in foreground

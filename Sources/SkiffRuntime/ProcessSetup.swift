@@ -187,6 +187,14 @@ enum ProcessSetup {
         }
     }
 
+    /// Close every inherited descriptor above stdio and the `preserve` fds after them,
+    /// except `keep`. A process that may wait (init until `start`) must not hold its
+    /// caller's pipes or sockets open that long, nor pass them to the container.
+    static func closeInheritedFds(preserve: Int, keep: Set<Int32>) {
+        let fds = listDirectory("/proc/self/fd").compactMap { Int32($0) }
+        for fd in fds where fd >= 3 + Int32(preserve) && !keep.contains(fd) { close(fd) }
+    }
+
     /// Everything above stdio and the `preserve` fds after them is closed on exec.
     static func markExtraFdsCloseOnExec(preserve: Int) throws {
         for fd in 3..<(3 + Int32(preserve)) {

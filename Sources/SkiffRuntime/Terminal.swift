@@ -38,6 +38,18 @@ enum Terminal {
         return master
     }
 
+    /// Give the pty master to whoever drives the terminal: the --console-socket listener
+    /// when there is one, else skiff (which relays it); then close our copies.
+    static func handOver(master: Int32, consoleFd: Int32, sync: SyncSocket) throws {
+        defer { close(master) }
+        if consoleFd >= 0 {
+            try send(master: master, to: consoleFd)
+            close(consoleFd)
+        } else {
+            try sync.send("pty", fd: master)
+        }
+    }
+
     /// Send the pty master to the --console-socket listener, as runc does.
     static func send(master: Int32, to socket: Int32) throws {
         try sys("send pty master to console socket") { sk_send_fd(socket, master, "/dev/ptmx", 9) }

@@ -1,5 +1,4 @@
 // Versions reported by `skiff --version` and `skiff features`.
-import CCap
 import CSeccomp
 import SkiffSpec
 
@@ -12,6 +11,3 @@ public func libseccompVersion() -> String {
     guard let v = seccomp_version() else { return "unknown" }
     return "\(v.pointee.major).\(v.pointee.minor).\(v.pointee.micro)"
 }
-
-/// The highest capability number the running kernel knows (libcap's view).
-public func kernelCapabilityCount() -> Int { Int(cap_max_bits()) }
