@@ -112,6 +112,16 @@ struct ExecProcess {
 
     func run() -> Never {
         do {
+            // Not dumpable before the first setns: once in the container's user namespace,
+            // a container process with CAP_SYS_PTRACE there could otherwise reach this
+            // host-root process's /proc/PID/root (the host's /) or ptrace it before it
+            // joins the mount namespace (CVE-2016-9962 class). execve resets it.
+            try Explain.step("not dumpable", "prctl(PR_SET_DUMPABLE, 0)") {
+                try sys("prctl(PR_SET_DUMPABLE, 0)") { sk_set_dumpable(0) }
+            }
+            // Out of the caller's session: its terminal must not be this process's
+            // controlling tty (TIOCSTI, see InitProcess.setUp).
+            try ProcessSetup.newSession()
             // Drop what the caller's skiff had open (it may wait on pipes until we exit).
             ProcessSetup.closeInheritedFds(preserve: preserveFds, keep: Set([sync.fd, consoleFd, Log.fd] + namespaces.map(\.1)))
             for (type, fd) in namespaces where type != .pid && type != .time {

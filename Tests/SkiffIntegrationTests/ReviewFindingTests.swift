@@ -1,0 +1,119 @@
+// One regression test per finding of the security review of d7a5345
+// (../shared/reviews/security-review.md). Each failed on that commit; the finding's id
+// (H1, M1, ...) is in the test's name, and docs/security.md maps findings to tests.
+import Foundation
+import XCTest
+
+final class ReviewFindingTests: XCTestCase {
+    private let probeTTY = "if (: >/dev/tty) 2>/dev/null; then echo HAS-CTTY; else echo no-ctty; fi; echo END"
+
+    /// Run skiff ARGS as the session leader of a new pty, as an administrator at a
+    /// terminal would: the pty is skiff's controlling terminal.
+    private func underPty(_ s: Sandbox, _ args: [String], wait: String = "END") -> Result {
+        runProgram("/usr/bin/python3", [fixtures.appendingPathComponent("pty-driver.py").path, "24", "80", "wait:\(wait)", "--",
+                                        Env.skiff, "--root", s.stateRoot] + args)
+    }
+
+    /// The tty_nr field of /proc/PID/stat: 0 when the process has no controlling terminal.
+    private func controllingTTY(_ pid: Int) -> Int? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let rest = stat.split(separator: ")").last else { return nil }
+        let f = rest.split(separator: " ")
+        return f.count > 4 ? Int(f[4]) : nil // after ")": state ppid pgrp session tty_nr
+    }
+
+    // MARK: H1: no container process keeps the caller's terminal as its controlling tty
+
+    func testH1ForegroundRunWithoutTerminalHasNoControllingTTY() throws {
+        let s = try Sandbox()
+        let b = try s.bundle(args: ["sh", "-c", probeTTY])
+        let r = underPty(s, ["run", "-b", b, "tty-fg"])
+        XCTAssertEqual(r.code, 0, r.stdout)
+        XCTAssertTrue(r.stdout.contains("no-ctty"), "the container can open the caller's terminal (TIOCSTI): \(r.stdout)")
+        XCTAssertFalse(r.stdout.contains("HAS-CTTY"), r.stdout)
+        s.assertNothingLeftBehind()
+    }
+
+    func testH1DetachedContainerAndExecHaveNoControllingTTY() throws {
+        let s = try Sandbox()
+        let out = s.dir.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let b = try s.bundle(args: ["sh", "-c", "(\(probeTTY)) > /out/probe; exec sleep 1000"]) { c in
+            var mounts = c["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/out", "type": "bind", "source": out.path, "options": ["rbind", "rw"]])
+            c["mounts"] = mounts
+        }
+        // run -d from the administrator's terminal: skiff returns, the container stays.
+        let r = underPty(s, ["run", "-d", "-b", b, "tty-d"], wait: "")
+        XCTAssertEqual(r.code, 0, r.stdout)
+        XCTAssertTrue(waitFor { ((try? String(contentsOf: out.appendingPathComponent("probe"), encoding: .utf8)) ?? "").contains("END") })
+        let probe = try String(contentsOf: out.appendingPathComponent("probe"), encoding: .utf8)
+        XCTAssertTrue(probe.contains("no-ctty"), "a detached container can open the caller's terminal: \(probe)")
+        let pid = try XCTUnwrap(json(s.skiff(["state", "tty-d"]).stdout)?["pid"] as? Int)
+        XCTAssertEqual(controllingTTY(pid), 0, "init has a controlling terminal")
+        // exec without -t, from a terminal.
+        let e = underPty(s, ["exec", "tty-d", "sh", "-c", probeTTY])
+        XCTAssertEqual(e.code, 0, e.stdout)
+        XCTAssertTrue(e.stdout.contains("no-ctty"), "an exec'd process can open the caller's terminal: \(e.stdout)")
+        // exec -t still gets its own pty as controlling terminal (the terminal path works).
+        let t = underPty(s, ["exec", "-t", "tty-d", "sh", "-c", probeTTY + "; tty"])
+        XCTAssertTrue(t.stdout.contains("HAS-CTTY") && t.stdout.contains("/dev/pts/"), "exec -t lost its terminal: \(t.stdout)")
+        XCTAssertEqual(s.skiff(["delete", "-f", "tty-d"]).code, 0)
+        s.assertNothingLeftBehind()
+    }
+
+    // MARK: M1: LISTEN_FDS needs LISTEN_PID; preserved fds must be open
+
+    func testM1StaleListenFdsPassNothingOfSkiffs() throws {
+        let s = try Sandbox()
+        let log = s.dir.appendingPathComponent("skiff.log").path
+        // ls lists its own descriptors: stdio, plus 3 for the directory it reads.
+        let b = try s.bundle(args: ["sh", "-c", "ls /proc/self/fd | tr '\\n' ' '; echo; ls -l /proc/self/fd"])
+        // fds 3..7 closed in the caller, LISTEN_FDS=5 naming another process (a stale activation).
+        let script = "exec 3>&- 4>&- 5>&- 6>&- 7>&-; LISTEN_FDS=5 LISTEN_PID=1 exec \"$0\" \"$@\""
+        let r = runProgram("/bin/sh", ["-c", script, Env.skiff, "--root", s.stateRoot, "--log", log, "run", "-b", b, "leak"],
+                           env: ["PATH": "/usr/bin:/bin"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertFalse(r.stdout.contains(log), "the log file reached the container: \(r.stdout)")
+        XCTAssertFalse(r.stdout.contains(s.stateRoot), "the state directory reached the container: \(r.stdout)")
+        let fds = r.stdout.split(separator: "\n").first?.split(separator: " ").compactMap { Int($0) } ?? []
+        XCTAssertEqual(fds, [0, 1, 2, 3], "skiff's descriptors reached the container: \(r.stdout)")
+        s.assertNothingLeftBehind()
+    }
+
+    func testM1PreservedFdThatIsNotOpenIsRefused() throws {
+        let s = try Sandbox()
+        let b = try s.bundle(args: ["true"])
+        for args in [["run", "-b", b, "--preserve-fds", "3", "pf"], ["create", "-b", b, "--preserve-fds", "2", "pf"]] {
+            let r = runProgram("/bin/sh", ["-c", "exec 3</etc/hostname 4>&- 5>&-; exec \"$0\" \"$@\"", Env.skiff, "--root", s.stateRoot] + args)
+            XCTAssertEqual(r.code, 1)
+            XCTAssertEqual(r.err, "skiff: --preserve-fds \(args[4]): fd 4 is not open (the fds passed to the container must be open in skiff's caller)")
+            XCTAssertEqual(s.stateEntries, [])
+        }
+        // All open: accepted, and the container sees exactly them.
+        let c = try s.bundle("c", args: ["sh", "-c", "readlink /proc/self/fd/3; readlink /proc/self/fd/4"])
+        let r = runProgram("/bin/sh", ["-c", "exec 3</etc/hostname 4</etc/passwd; exec \"$0\" \"$@\"", Env.skiff, "--root", s.stateRoot,
+                                       "run", "-b", c, "--preserve-fds", "2", "pf-ok"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(r.out, "/etc/hostname\n/etc/passwd")
+        s.assertNothingLeftBehind()
+    }
+
+    // MARK: M2: exec is not dumpable before it joins a namespace
+
+    func testM2ExecIsNotDumpableBeforeJoiningNamespaces() throws {
+        let s = try Sandbox()
+        let b = try s.bundle(args: ["sleep", "1000"])
+        XCTAssertEqual(s.skiff(["run", "-d", "-b", b, "nd"]).code, 0)
+        let r = s.skiff(["--explain", "exec", "nd", "true"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        let dumpable = lines.firstIndex { $0.hasPrefix("not dumpable") }
+        let join = lines.firstIndex { $0.hasPrefix("join namespace") && !$0.contains("/ns/pid") && !$0.contains("/ns/time") }
+        XCTAssertNotNil(dumpable, "exec never became non-dumpable before execve: \(r.stderr)")
+        XCTAssertNotNil(join, r.stderr)
+        if let dumpable, let join { XCTAssertLessThan(dumpable, join, "exec joined a namespace while still dumpable: \(r.stderr)") }
+        XCTAssertEqual(s.skiff(["delete", "-f", "nd"]).code, 0)
+        s.assertNothingLeftBehind()
+    }
+}
