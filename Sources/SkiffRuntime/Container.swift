@@ -126,6 +126,7 @@ public struct Runtime {
         }
         childSock.close()
         childSockOpen = false
+        try cgroup?.adopt(child) // cgroup v1 device rules: before init goes on
 
         if plan.isNew(.user) { try writeIDMappings(pid: child, linux: spec.linux) }
         try parentSock.send("go \(child)")
@@ -153,7 +154,7 @@ public struct Runtime {
         let record = ContainerRecord(
             ociVersion: spec.ociVersion, id: id, pid: child, bundle: bundle, rootfs: rootfs, created: rfc3339Now(),
             owner: "", annotations: spec.annotations, initStartTime: ProcessInfo.startTime(of: child) ?? 0,
-            cgroupPath: cgroup?.path ?? "", config: spec, overlay: overlay)
+            cgroupPath: cgroup?.path ?? "", config: spec, overlay: overlay, deviceCgroupV1: cgroup?.deviceV1Dir)
         try store.save(record)
         if let pidFile = options.pidFile {
             try writeFileAtomic(absolutePath(pidFile, relativeTo: currentDirectory()), "\(child)")

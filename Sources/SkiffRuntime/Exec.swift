@@ -58,8 +58,14 @@ extension Runtime {
         }
         defer { if !options.detach { sk_sigmask_all(1) } }
         flushStdio()
-        let cgroupFd = Cgroup.openDirectory(record.cgroupPath) // the process joins the container's cgroup
+        // The process joins the container's cgroup (and so its device rules): never run it
+        // outside when the container has one.
+        let cgroupFd = Cgroup.openDirectory(record.cgroupPath)
         defer { if cgroupFd >= 0 { close(cgroupFd) } }
+        if cgroupFd < 0 && !record.cgroupPath.isEmpty {
+            throw SkiffError("exec: cannot open the container's cgroup \(Cgroup.directory(record.cgroupPath)): \(errnoText())")
+        }
+        if let dir = record.deviceCgroupV1 { try DeviceCgroupV1.join(dir, pid: getpid()) } // the clone inherits it
         let child = try sys("clone3") { Cgroup.clone3(0, cgroupFd: cgroupFd, path: record.cgroupPath) }
         if child == 0 {
             parentSock.close()

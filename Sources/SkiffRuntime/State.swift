@@ -25,6 +25,9 @@ public struct ContainerRecord: Codable {
     public var config: Spec
     /// The overlay layers when the root is an overlay (annotation run.skiff.overlay).
     public var overlay: OverlayLayers?
+    /// The cgroup v1 devices directory holding the device rules, on hosts without a
+    /// usable cgroup v2 (DeviceCgroupV1.swift); exec'd processes join it too.
+    public var deviceCgroupV1: String?
 }
 
 /// The state directory root (--root) and the containers in it.

@@ -117,3 +117,79 @@ final class ReviewFindingTests: XCTestCase {
         s.assertNothingLeftBehind()
     }
 }
+
+// MARK: H2: device rules are always enforced (cgroup v2 BPF, else cgroup v1 devices, else refuse)
+
+final class DeviceControlTests: XCTestCase {
+    /// A block device of this machine that the host can read (the disk where the sandbox
+    /// allows it, else a loop device), as "MAJOR MINOR": what the container must not read.
+    private func hostDisk() throws -> String {
+        let partitions = (try? String(contentsOfFile: "/proc/partitions", encoding: .utf8))?.split(separator: "\n").dropFirst()
+            .compactMap { $0.split(separator: " ").last.map { "/dev/" + $0 } } ?? []
+        for path in partitions + (0..<8).map({ "/dev/loop\($0)" }) {
+            var st = stat()
+            guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFBLK else { continue }
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            if fd < 0 { continue }
+            close(fd)
+            let dev = UInt64(st.st_rdev)
+            return "\((dev >> 8) & 0xfff) \((dev & 0xff) | ((dev >> 12) & 0xfff00))"
+        }
+        throw XCTSkip("no block device that the host itself can open")
+    }
+
+    /// A container with CAP_MKNOD and a writable /tmp tries to read the host's disk.
+    private func diskReader(_ s: Sandbox, _ name: String, args: [String]) throws -> String {
+        try s.bundle(name, args: args) { c in
+            var p = c["process"] as! [String: Any]
+            var caps = p["capabilities"] as! [String: Any]
+            for set in ["bounding", "effective", "permitted"] { caps[set] = (caps[set] as! [String]) + ["CAP_MKNOD"] }
+            p["capabilities"] = caps
+            c["process"] = p
+            var mounts = c["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]])
+            c["mounts"] = mounts
+        }
+    }
+
+    private var unified: String { "/sys/fs/cgroup/unified" }
+
+    func testH2WithoutCgroupV2TheDeviceRulesStillHold() throws {
+        let s = try Sandbox()
+        guard runProgram("/usr/bin/stat", ["-fc", "%T", unified]).out == "cgroup2fs",
+              FileManager.default.fileExists(atPath: "/sys/fs/cgroup/devices/devices.allow") else {
+            throw XCTSkip("needs a hybrid host (cgroup2 at \(unified) and the v1 devices controller)")
+        }
+        let probe = "if mknod /tmp/d b \(try hostDisk()) 2>/dev/null && head -c 512 /tmp/d >/dev/null 2>&1; then echo READ-HOST-DISK; else echo denied; fi"
+        let b = try diskReader(s, "b", args: ["sh", "-c", probe])
+        let d = try diskReader(s, "d", args: ["sleep", "1000"])
+        let skiff = "\(Env.skiff) --root \(s.stateRoot)"
+        // Hide cgroup v2 (as on a cgroup v1 host): run, then run -d + exec.
+        let script = """
+            mount -t tmpfs cover \(unified) || exit 9
+            \(skiff) run -b \(b) disk-run
+            \(skiff) run -d -b \(d) disk-d && \(skiff) exec disk-d sh -c '\(probe)'; \(skiff) delete -f disk-d
+            """
+        let r = runProgram("/usr/bin/unshare", ["--mount", "sh", "-c", script])
+        XCTAssertEqual(r.out, "denied\ndenied", "a container without cgroup v2 read the host's disk: \(r.stdout) \(r.stderr)")
+        // With no device controller at all: refused, nothing left.
+        let refuse = "mount -t tmpfs cover \(unified) && mount -t tmpfs cover /sys/fs/cgroup/devices && \(skiff) run -b \(b) disk-none"
+        let n = runProgram("/usr/bin/unshare", ["--mount", "sh", "-c", refuse])
+        XCTAssertEqual(n.code, 1)
+        XCTAssertEqual(n.err, "skiff: no device cgroup for container disk-none: no cgroup v2 hierarchy is mounted, and there is no cgroup v1 devices controller; refusing to run a container that could open the host's devices")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/devices/skiff/\(URL(fileURLWithPath: s.stateRoot).lastPathComponent)"))
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup/devices/skiff"))?.filter { $0.hasSuffix("-disk-run") || $0.hasSuffix("-disk-d") } ?? []
+        XCTAssertEqual(leftovers, [], "v1 device cgroups left behind")
+        s.assertNothingLeftBehind()
+    }
+
+    /// With cgroup v2 (the VM, or this host's unified hierarchy) the BPF program denies it.
+    func testH2DeviceProgramDeniesTheHostDisk() throws {
+        let s = try Sandbox()
+        let probe = "if mknod /tmp/d b \(try hostDisk()) 2>/dev/null && head -c 512 /tmp/d >/dev/null 2>&1; then echo READ-HOST-DISK; else echo denied; fi"
+        let b = try diskReader(s, "b", args: ["sh", "-c", probe])
+        let r = s.skiff(["run", "-b", b, "disk-v2"])
+        XCTAssertEqual(r.out, "denied", r.stdout + r.stderr)
+        s.assertNothingLeftBehind()
+    }
+}
