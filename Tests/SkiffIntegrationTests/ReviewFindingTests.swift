@@ -116,6 +116,24 @@ final class ReviewFindingTests: XCTestCase {
         XCTAssertEqual(s.skiff(["delete", "-f", "nd"]).code, 0)
         s.assertNothingLeftBehind()
     }
+
+    // MARK: M3: the binary's read-only copy is never attached where anyone can see it
+
+    func testM3BinaryProtectionAttachesNoMount() throws {
+        let s = try Sandbox()
+        let b = try s.bundle(args: ["true"])
+        let trace = s.dir.appendingPathComponent("trace").path
+        // Every mount-making syscall skiff (not the container) makes before its re-exec.
+        let r = runProgram("/usr/bin/strace", ["-f", "-e", "trace=mount,move_mount,open_tree", "-o", trace,
+                                               Env.skiff, "--root", s.stateRoot, "run", "-b", b, "m3"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let calls = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").map(String.init)
+        let exeMounts = calls.filter { $0.contains("/proc/self/exe") && !$0.contains("open_tree(") }
+        XCTAssertEqual(exeMounts, [], "skiff's binary was mounted where other mount namespaces can see it")
+        XCTAssertTrue(calls.contains { $0.contains("open_tree(AT_FDCWD, \"/proc/self/exe\", OPEN_TREE_CLONE") },
+                      "no detached read-only copy was made: \(calls.prefix(5))")
+        s.assertNothingLeftBehind()
+    }
 }
 
 // MARK: H2: device rules are always enforced (cgroup v2 BPF, else cgroup v1 devices, else refuse)
