@@ -134,6 +134,76 @@ final class ReviewFindingTests: XCTestCase {
                       "no detached read-only copy was made: \(calls.prefix(5))")
         s.assertNothingLeftBehind()
     }
+
+    // MARK: M4: mount flags land on the mount that was made, whatever happens to the path
+
+    /// Another container (played by this test, as in the 2021 Kubernetes proof of concept)
+    /// shares the volume mounted at /shared and swaps `data` with a symlink to / in a loop
+    /// while skiff mounts a read-only volume at /shared/data. Re-resolving the path for
+    /// the read-only remount would make the container's root read-only instead and leave
+    /// the volume writable. It must never be writable.
+    func testM4ReadOnlyVolumeStaysReadOnlyDuringASymlinkSwap() throws {
+        let s = try Sandbox()
+        let shared = s.dir.appendingPathComponent("shared"), secret = s.dir.appendingPathComponent("readonly-volume")
+        for d in [shared.appendingPathComponent("data"), secret] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
+        try FileManager.default.createSymbolicLink(atPath: shared.appendingPathComponent("lnk").path, withDestinationPath: "/")
+        let b = try s.bundle(args: ["sh", "-c", "for d in /shared/*/; do touch $d/written 2>/dev/null && echo WRITABLE; done; true"]) { c in
+            var mounts = c["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/shared", "type": "bind", "source": shared.path, "options": ["rbind", "rw"]])
+            mounts.append(["destination": "/shared/data", "type": "bind", "source": secret.path, "options": ["rbind", "ro"]])
+            c["mounts"] = mounts
+        }
+        // The swapper: renameat2(RENAME_EXCHANGE) in a loop, for at most 60 s.
+        let swapper = """
+            import ctypes, os, sys, time
+            libc = ctypes.CDLL(None, use_errno=True)
+            a, b = (os.path.join(sys.argv[1], n).encode() for n in ("data", "lnk"))
+            end = time.time() + 60
+            while time.time() < end and not os.path.exists(sys.argv[2]):
+                libc.renameat2(-100, a, -100, b, 2)
+            """
+        let stop = s.dir.appendingPathComponent("stop").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = ["-c", swapper, shared.path, stop]
+        try p.run()
+        defer { FileManager.default.createFile(atPath: stop, contents: nil); p.waitUntilExit() }
+        var writable = 0, refused = 0
+        for i in 0..<150 {
+            let r = s.skiff(["run", "-b", b, "swap\(i)"])
+            if r.code != 0 { refused += 1; continue }
+            if r.stdout.contains("WRITABLE") { writable += 1 }
+            if FileManager.default.fileExists(atPath: secret.appendingPathComponent("written").path) { break }
+        }
+        FileManager.default.createFile(atPath: stop, contents: nil)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: secret.appendingPathComponent("written").path),
+                       "the read-only volume was written from the container (\(writable) runs saw a writable directory)")
+        s.assertNothingLeftBehind()
+    }
+
+    // MARK: M5: the sysfs fallback keeps the spec's flags
+
+    func testM5SysfsBindFallbackIsReadOnly() throws {
+        let s = try Sandbox()
+        let script = "awk '$5==\"/sys\"{print $6}' /proc/self/mountinfo; touch /sys/kernel/x 2>&1; awk '$5==\"/sys/fs/cgroup\" || $5 ~ /^\\/sys\\/kernel\\// {print $5, $6}' /proc/self/mountinfo | grep -v ' ro,' | head -3"
+        let b = try s.bundle(args: ["sh", "-c", script]) { c in
+            var l = c["linux"] as? [String: Any] ?? [:]
+            // A user namespace and the host's network: sysfs cannot be mounted, it is bound.
+            var ns = (l["namespaces"] as! [[String: Any]]).filter { $0["type"] as? String != "network" }
+            ns.append(["type": "user"])
+            l["namespaces"] = ns
+            l["uidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65536]]
+            l["gidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65536]]
+            c["linux"] = l
+        }
+        let r = s.skiff(["run", "-b", b, "sysfs"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let lines = r.out.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.first?.hasPrefix("ro,nosuid,nodev,noexec") == true, "the host's /sys is bound without the spec's flags: \(r.out)")
+        XCTAssertEqual(lines.dropFirst().first, "touch: /sys/kernel/x: Read-only file system")
+        XCTAssertEqual(Array(lines.dropFirst(2)), [], "mounts under /sys stay writable: \(r.out)")
+        s.assertNothingLeftBehind()
+    }
 }
 
 // MARK: H2: device rules are always enforced (cgroup v2 BPF, else cgroup v1 devices, else refuse)
