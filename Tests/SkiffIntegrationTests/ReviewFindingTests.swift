@@ -204,6 +204,71 @@ final class ReviewFindingTests: XCTestCase {
         XCTAssertEqual(Array(lines.dropFirst(2)), [], "mounts under /sys stay writable: \(r.out)")
         s.assertNothingLeftBehind()
     }
+
+    // MARK: M6: state 0700, config 0600, the writable layer off /run and out of reach
+
+    func testM6WritableLayerIsPrivateAndOffRun() throws {
+        let s = try Sandbox()
+        let r = s.skiff(["run", "-d", "--rootfs", Env.rootfs!, "--name", "m6", "-e", "SECRET=x",
+                         "sh", "-c", "echo data > /written; exec sleep 1000"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let record = try XCTUnwrap(json(s.skiff(["state", "m6"]).stdout))
+        XCTAssertNotNil(record["pid"])
+        let mode = { (path: String) -> Int in
+            ((try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? NSNumber)?.intValue ?? -1
+        }
+        XCTAssertEqual(String(mode(s.stateRoot), radix: 8), "700", "state root")
+        XCTAssertEqual(String(mode(s.stateRoot + "/m6/config.json"), radix: 8), "600", "config.json holds the environment")
+        // The upper layer: not in the state root (a tmpfs on /run), in a 0700 data directory.
+        let state = try String(contentsOfFile: s.stateRoot + "/m6/state.json", encoding: .utf8)
+        let upper = try XCTUnwrap((json(state)?["overlay"] as? [String: Any])?["upper"] as? String)
+        XCTAssertFalse(upper.hasPrefix(s.stateRoot), "the writable layer is on /run: \(upper)")
+        XCTAssertTrue(upper.hasPrefix("/var/lib/skiff/containers/"), upper)
+        let data = URL(fileURLWithPath: upper).deletingLastPathComponent().path
+        XCTAssertTrue(waitFor { FileManager.default.fileExists(atPath: upper + "/written") }, "the container's write is not in \(upper)")
+        XCTAssertEqual(String(mode(data), radix: 8), "700")
+        // An unprivileged host user cannot look into it.
+        let nobody = runProgram("/usr/bin/setpriv", ["--reuid", "65534", "--regid", "65534", "--clear-groups", "ls", upper])
+        XCTAssertNotEqual(nobody.code, 0)
+        XCTAssertTrue(nobody.stderr.contains("Permission denied"), nobody.stderr)
+        XCTAssertEqual(s.skiff(["delete", "-f", "m6"]).code, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: data), "the data directory outlived the container")
+        s.assertNothingLeftBehind()
+    }
+
+    // MARK: L5: no overlay option injection through the rootfs path
+
+    func testL5RootfsPathWithOverlaySeparatorsIsRefused() throws {
+        let s = try Sandbox()
+        for name in ["a:b", "a,upperdir=x"] {
+            let dir = s.dir.appendingPathComponent(name).path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let r = s.skiff(["run", "--rootfs", dir, "--name", "l5", "true"])
+            XCTAssertEqual(r.code, 1)
+            let c = name.contains(":") ? ":" : ","
+            XCTAssertEqual(r.err, "skiff: rootfs \(dir): the overlay root cannot use a path containing \"\(c)\" (overlayfs reads it as a separator)")
+            XCTAssertEqual(s.stateEntries, [])
+        }
+        s.assertNothingLeftBehind()
+    }
+
+    // MARK: L7: the pid file is never written through a planted symlink
+
+    func testL7PidFileDoesNotFollowASymlink() throws {
+        let s = try Sandbox()
+        let b = try s.bundle(args: ["true"])
+        let victim = s.dir.appendingPathComponent("victim").path
+        try "original".write(toFile: victim, atomically: true, encoding: .utf8)
+        let pidFile = s.dir.appendingPathComponent("pidfile").path
+        // In a new pid namespace skiff is pid 1, so the temporary name is known.
+        try FileManager.default.createSymbolicLink(atPath: pidFile + ".tmp.1", withDestinationPath: victim)
+        let r = runProgram("/usr/bin/unshare", ["--pid", "--fork", "--mount-proc", "sh", "-c",
+                                                "exec \(Env.skiff) --root \(s.stateRoot) run --pid-file \(pidFile) -b \(b) l7"])
+        XCTAssertEqual(try String(contentsOfFile: victim, encoding: .utf8), "original", "skiff wrote its pid file through a symlink")
+        XCTAssertEqual(r.code, 1)
+        XCTAssertTrue(r.err.contains("pidfile.tmp.1: File exists"), r.err)
+        s.assertNothingLeftBehind()
+    }
 }
 
 // MARK: H2: device rules are always enforced (cgroup v2 BPF, else cgroup v1 devices, else refuse)
