@@ -269,6 +269,37 @@ final class ReviewFindingTests: XCTestCase {
         XCTAssertTrue(r.err.contains("pidfile.tmp.1: File exists"), r.err)
         s.assertNothingLeftBehind()
     }
+
+    // MARK: L1: nothing is mounted inside /proc, even through a symlink in the rootfs
+
+    func testL1MountInsideProcIsRefused() throws {
+        let s = try Sandbox()
+        let rootfs = try s.writableRootfs("proc-link")
+        try FileManager.default.createSymbolicLink(atPath: rootfs + "/foo", withDestinationPath: "/proc")
+        let volume = s.dir.appendingPathComponent("volume")
+        try FileManager.default.createDirectory(at: volume, withIntermediateDirectories: true)
+        let b = try s.bundle(args: ["true"]) { c in
+            c["root"] = ["path": rootfs, "readonly": true]
+            var mounts = c["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/foo/self/fd", "type": "bind", "source": volume.path, "options": ["rbind"]])
+            c["mounts"] = mounts
+        }
+        let r = s.skiff(["run", "-b", b, "l1"])
+        XCTAssertEqual(r.code, 1)
+        XCTAssertTrue(r.err.hasSuffix("/foo/self/fd: cannot be mounted because it is inside /proc"), r.err)
+        // The lxcfs files stay allowed.
+        let cpuinfo = s.dir.appendingPathComponent("cpuinfo")
+        try "processor : 0\n".write(to: cpuinfo, atomically: true, encoding: .utf8)
+        let l = try s.bundle("lxcfs", args: ["cat", "/proc/cpuinfo"]) { c in
+            var mounts = c["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/proc/cpuinfo", "type": "bind", "source": cpuinfo.path, "options": ["bind", "ro"]])
+            c["mounts"] = mounts
+        }
+        let ok = s.skiff(["run", "-b", l, "l1-lxcfs"])
+        XCTAssertEqual(ok.code, 0, ok.stderr)
+        XCTAssertEqual(ok.out, "processor : 0")
+        s.assertNothingLeftBehind()
+    }
 }
 
 // MARK: H2: device rules are always enforced (cgroup v2 BPF, else cgroup v1 devices, else refuse)
