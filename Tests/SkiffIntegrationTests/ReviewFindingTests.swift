@@ -300,6 +300,28 @@ final class ReviewFindingTests: XCTestCase {
         XCTAssertEqual(ok.out, "processor : 0")
         s.assertNothingLeftBehind()
     }
+
+    // MARK: L3: device nodes in a rootfs tarball never reach the lower layer
+
+    func testL3TarballDeviceNodesAreDropped() throws {
+        let s = try Sandbox()
+        let tree = s.dir.appendingPathComponent("tree").path
+        XCTAssertEqual(runProgram("/bin/cp", ["-a", Env.rootfs!, tree]).code, 0)
+        XCTAssertEqual(runProgram("/usr/bin/mknod", [tree + "/evil-disk", "b", "7", "0"]).code, 0)
+        try UUID().uuidString.write(toFile: tree + "/unique", atomically: true, encoding: .utf8) // a tarball of its own
+        let tarball = s.dir.appendingPathComponent("evil.tar.gz").path
+        XCTAssertEqual(runProgram("/usr/bin/tar", ["-C", tree, "--numeric-owner", "-czf", tarball, "."]).code, 0)
+        let r = s.skiff(["--explain", "run", "--rm", "--rootfs", tarball, "sh", "-c",
+                         "if [ -b /evil-disk ]; then echo HAS-DEVICE; else echo no-device; fi; cat /etc/alpine-release"])
+        let cache = r.stderr.split(separator: "\n").first { $0.hasPrefix("unpack rootfs") }
+            .flatMap { $0.split(separator: " ").first { $0.hasPrefix("/var/lib/skiff/rootfs/") } }
+            .map { String($0.split(separator: ".tmp.").first!) }
+        defer { if let cache { try? FileManager.default.removeItem(atPath: cache) } }
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(r.out, "no-device\n3.20.3", "a device node of the archive reached the container's root")
+        XCTAssertTrue(r.stderr.contains("device nodes removed from the unpacked tree: /evil-disk"), r.stderr)
+        s.assertNothingLeftBehind()
+    }
 }
 
 // MARK: H2: device rules are always enforced (cgroup v2 BPF, else cgroup v1 devices, else refuse)
