@@ -322,6 +322,21 @@ final class ReviewFindingTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("device nodes removed from the unpacked tree: /evil-disk"), r.stderr)
         s.assertNothingLeftBehind()
     }
+
+    // MARK: L4: -u NAME reads the image's /etc/passwd inside the image
+
+    func testL4UserLookupStaysInTheRootfs() throws {
+        let s = try Sandbox()
+        let rootfs = try s.writableRootfs("passwd-link")
+        let hostFile = s.dir.appendingPathComponent("host-passwd")
+        try "hostonly:x:4242:4242::/:/bin/sh\n".write(to: hostFile, atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: rootfs + "/etc/passwd")
+        try FileManager.default.createSymbolicLink(atPath: rootfs + "/etc/passwd", withDestinationPath: hostFile.path)
+        let r = s.skiff(["run", "--rm", "--rootfs", rootfs, "-u", "hostonly", "id", "-u"])
+        XCTAssertEqual(r.code, 1, "a user was looked up in a host file: \(r.stdout)")
+        XCTAssertEqual(r.err, "skiff: --user hostonly: no user \"hostonly\" in \(rootfs)/etc/passwd")
+        s.assertNothingLeftBehind()
+    }
 }
 
 // MARK: H2: device rules are always enforced (cgroup v2 BPF, else cgroup v1 devices, else refuse)
