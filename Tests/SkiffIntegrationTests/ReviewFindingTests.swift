@@ -337,6 +337,28 @@ final class ReviewFindingTests: XCTestCase {
         XCTAssertEqual(r.err, "skiff: --user hostonly: no user \"hostonly\" in \(rootfs)/etc/passwd")
         s.assertNothingLeftBehind()
     }
+
+    // MARK: L8: net.* sysctls never reach the host's network namespace
+
+    func testL8NetSysctlInTheHostNetworkNamespaceIsRefused() throws {
+        let s = try Sandbox()
+        let before = try String(contentsOfFile: "/proc/sys/net/ipv4/ip_unprivileged_port_start", encoding: .utf8)
+        let b = try s.bundle(args: ["true"]) { c in
+            var l = c["linux"] as? [String: Any] ?? [:]
+            l["namespaces"] = (l["namespaces"] as! [[String: Any]]).map { ns in
+                ns["type"] as? String == "network" ? ["type": "network", "path": "/proc/1/ns/net"] : ns
+            }
+            l["sysctl"] = ["net.ipv4.ip_unprivileged_port_start": "77"]
+            c["linux"] = l
+        }
+        let r = s.skiff(["run", "-b", b, "l8"])
+        XCTAssertEqual(try String(contentsOfFile: "/proc/sys/net/ipv4/ip_unprivileged_port_start", encoding: .utf8), before,
+                       "the container changed the host's network settings")
+        XCTAssertEqual(r.code, 1)
+        XCTAssertEqual(r.err, "skiff: linux.sysctl[\"net.ipv4.ip_unprivileged_port_start\"]: the network namespace /proc/1/ns/net is the host's; refusing to change the host's settings")
+        if r.code == 0 { try before.write(toFile: "/proc/sys/net/ipv4/ip_unprivileged_port_start", atomically: false, encoding: .utf8) }
+        s.assertNothingLeftBehind()
+    }
 }
 
 // MARK: H2: device rules are always enforced (cgroup v2 BPF, else cgroup v1 devices, else refuse)
