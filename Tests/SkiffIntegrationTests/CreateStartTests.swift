@@ -83,6 +83,13 @@ final class CrashTests: XCTestCase {
         let iterations = Int(ProcessInfo.processInfo.environment["SKIFF_CRASH_ITERATIONS"] ?? "") ?? 40
         var partial = 0, completed = 0
         var generator = SystemRandomNumberGenerator()
+        // Kill points spread over a whole create: 1-30 ms here (a create takes about
+        // that long), longer on a slower machine, so every stage gets hit.
+        let t0 = Date()
+        XCTAssertEqual(s.skiff(["create", "-b", b, "timing"]).code, 0)
+        let createMicros = UInt32(Date().timeIntervalSince(t0) * 1_000_000)
+        XCTAssertEqual(s.skiff(["delete", "--force", "timing"]).code, 0)
+        let maxDelay = max(30_000, createMicros)
         for i in 0..<iterations {
             let id = "crash\(i)"
             let p = Process()
@@ -92,7 +99,7 @@ final class CrashTests: XCTestCase {
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()
-            usleep(UInt32.random(in: 1_000...30_000, using: &generator))
+            usleep(UInt32.random(in: 1_000...maxDelay, using: &generator))
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
             let state = json(s.skiff(["state", id]).stdout)?["status"] as? String
@@ -104,7 +111,7 @@ final class CrashTests: XCTestCase {
             // The id is free again.
             XCTAssertEqual(s.skiff(["state", id]).err, "skiff: container \"\(id)\" does not exist")
         }
-        print("crash test: \(iterations) kills, \(partial) left a half-created container, \(completed) came after create finished")
+        print("crash test: \(iterations) kills within \(maxDelay / 1000) ms, \(partial) left a half-created container, \(completed) came after create finished")
         XCTAssertGreaterThan(partial, 0, "no kill landed in the middle of create: the test exercised nothing")
         s.assertNothingLeftBehind()
     }
