@@ -22,6 +22,7 @@ let package = Package(
         .target(name: "SkiffRuntime", dependencies: ["SkiffSpec", "CShim", "CSeccomp", "CCap"]),
         .executableTarget(name: "skiff", dependencies: ["SkiffRuntime", "SkiffSpec"]),
         .testTarget(name: "SkiffSpecTests", dependencies: ["SkiffSpec"]),
+        .testTarget(name: "SkiffRuntimeTests", dependencies: ["SkiffRuntime"]),
         .testTarget(name: "SkiffIntegrationTests", dependencies: []),
     ],
     swiftLanguageModes: [.v5]

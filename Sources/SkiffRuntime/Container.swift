@@ -61,7 +61,13 @@ public struct Runtime {
         guard isDirectory(rootfs) else { throw SkiffError("root.path: rootfs \(rootfs) is not a directory: \(errnoText())") }
         guard spec.process?.args?.isEmpty == false else { throw SkiffError("config.json: process.args: must contain at least one element") }
         let plan = NamespacePlan(spec)
-        guard plan.has(.mount) else { throw SkiffError("config.json: linux.namespaces: a mount namespace is required") }
+        if !plan.has(.mount) { // accepted, as runc and crun do: init only chroots (Init.swift)
+            if spec.root?.readonly == true { throw SkiffError("root.readonly: needs a mount namespace (linux.namespaces has none)") }
+            if spec.annotations?[OverlayLayers.annotation] == "true" {
+                throw SkiffError("annotations.\(OverlayLayers.annotation): an overlay root needs a mount namespace (linux.namespaces has none)")
+            }
+            if spec.mounts?.isEmpty == false { Log.warn("mounts: ignored: the container has no mount namespace of its own") }
+        }
         try refuseHostNetworkSysctls(spec, plan)
         let terminal = spec.process?.terminal == true
         if terminal && !foreground && options.consoleSocket == nil {
@@ -83,30 +89,49 @@ public struct Runtime {
         var succeeded = false
         var cgroup: ContainerCgroup?
         var overlay: OverlayLayers?
+        var overlayMade = false
         defer {
             if !succeeded {
                 if child > 0 { Glibc.kill(child, SIGKILL); var st: Int32 = 0; waitpid(child, &st, 0) }
                 cgroup?.destroy()
                 removeAll(dir)
-                if let overlay, isDirectory(overlay.upper) { removeAll(overlay.dataDir) }
+                if let overlay, overlayMade { removeAll(overlay.dataDir) }
             }
         }
+        // An overlay root: the rootfs is the lower layer, the container writes to its own
+        // upper, in its data directory (off /run, 0700).
+        if spec.annotations?[OverlayLayers.annotation] == "true" {
+            try OverlayLayers.checkLowerPath(rootfs)
+            overlay = OverlayLayers(lower: rootfs, dataDir: store.dataDirectory(id))
+        }
+        // A first state.json (pid 0: no process yet) before anything else is made, naming
+        // the cgroup to be: if this skiff is killed half-way, `delete --force` finds
+        // what to undo. (Its init dies with it: PR_SET_PDEATHSIG, Init.swift.)
+        let plannedCgroup = Cgroup.available ? (try? Cgroup.containerPath(spec.linux?.cgroupsPath, id: id, root: store.root).path) ?? "" : ""
+        let plannedDevices = !Cgroup.available && DeviceCgroupV1.available
+            ? (try? Cgroup.containerPath(spec.linux?.cgroupsPath, id: id, root: store.root).path).map { DeviceCgroupV1.mountPoint + $0 } : nil
+        try store.save(ContainerRecord(
+            ociVersion: spec.ociVersion, id: id, pid: 0, bundle: bundle, rootfs: rootfs, created: rfc3339Now(), owner: "",
+            annotations: spec.annotations, initStartTime: 0, cgroupPath: plannedCgroup, config: spec, overlay: overlay,
+            deviceCgroupV1: plannedDevices))
         // The quick-run config holds the -e/--env-file values: for root's eyes only.
         if options.spec != nil { try writeFile(dir + "/config.json", spec.json(indent: "\t"), mode: 0o600) }
+        var reportFd: Int32 = -1
+        defer { if reportFd >= 0 { close(reportFd) } }
         if !foreground {
             try sys("mkfifo exec.fifo") { mkfifo(store.fifoPath(id), 0o622) }
+            // 0622 whatever skiff's umask (runc sets umask 0 around its mkfifo): init opens
+            // the fifo as process.user, after dropping privileges, so "others" must be
+            // able to write it (it only ever carries one byte).
+            try sys("chmod exec.fifo") { chmod(store.fifoPath(id), 0o622) }
             try UserNamespace.giveToContainerRoot(store.fifoPath(id), spec: spec) // init opens it as that uid
+            reportFd = try sys("create init.error") { open(store.reportPath(id), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
         }
         let dirFd = try sys("open \(dir)") { open(dir, SK_O_PATH | O_DIRECTORY | O_CLOEXEC) }
         defer { close(dirFd) }
         let (parentSock, childSock) = try SyncSocket.pair()
-        // An overlay root: the rootfs is the lower layer, the container writes to its own upper.
-        if spec.annotations?[OverlayLayers.annotation] == "true" {
-            try OverlayLayers.checkLowerPath(rootfs)
-            let layers = OverlayLayers(lower: rootfs, dataDir: store.dataDirectory(id))
-            try layers.create()
-            overlay = layers
-        }
+        try overlay?.create()
+        overlayMade = overlay != nil
         var childSockOpen = true // closed right after the clone; an fd number must never be closed twice
         defer { if childSockOpen { childSock.close() } }
         let consoleFd = try options.consoleSocket.map { try Terminal.connect(socketPath: $0) } ?? -1
@@ -129,7 +154,7 @@ public struct Runtime {
             parentSock.close()
             var initProcess = InitProcess(id: id, spec: spec, bundle: bundle, rootfs: overlay?.merged ?? rootfs, plan: plan,
                                           options: options, sync: childSock, stateDirFd: foreground ? -1 : dirFd,
-                                          consoleFd: consoleFd, overlay: overlay)
+                                          reportFd: reportFd, consoleFd: consoleFd, overlay: overlay)
             initProcess.run()
         }
         childSock.close()
@@ -137,24 +162,21 @@ public struct Runtime {
         try cgroup?.adopt(child) // cgroup v1 device rules: before init goes on
 
         if plan.isNew(.user) { try writeIDMappings(pid: child, linux: spec.linux) }
-        try parentSock.send("go \(child)")
+        try parentSock.send(.go(hostPid: child))
         var master: Int32?
         defer { if !succeeded, let master { close(master) } }
-        handshake: while true {
-            guard let (msg, fd) = try parentSock.receiveWithFd() else { throw SkiffError(ContainerCgroup.setupDeathReason(cgroup) ?? "container init exited during setup") }
+        // The messages and their order: Sync.swift.
+        try parentSock.receiveUntilReady(eof: { SkiffError(ContainerCgroup.setupDeathReason(cgroup) ?? "container init exited during setup") }) { msg, fd in
             switch msg {
-            case "ready": break handshake
-            case "pty": master = fd
-            case SeccompNotify.listenerMessage: // SCMP_ACT_NOTIFY: pass the listener to the agent
+            case .pty: master = fd
+            case .seccompListener: // SCMP_ACT_NOTIFY: pass the listener to the agent
                 try SeccompNotify.forwardListener(fd, over: parentSock, seccomp: spec.linux?.seccomp, pid: child,
                                                   state: Hooks.state(id, .creating, pid: child, bundle: bundle, spec: spec))
-            case "hooks":
-                let state = Hooks.state(id, .creating, pid: child, bundle: bundle, spec: spec)
-                try Hooks.run(spec.hooks?.prestart, kind: "prestart", state: state)
-                try Hooks.run(spec.hooks?.createRuntime, kind: "createRuntime", state: state)
-                try parentSock.send("hooks-done")
-            case _ where msg.hasPrefix("error "): throw SkiffError(String(msg.dropFirst(6)))
-            default: throw SkiffError("container init sent an unexpected message: \(msg)")
+            default: // .hooks
+                // prestart hooks see "created", as the runtime spec asks; createRuntime "creating".
+                try Hooks.run(spec.hooks?.prestart, kind: "prestart", state: Hooks.state(id, .created, pid: child, bundle: bundle, spec: spec))
+                try Hooks.run(spec.hooks?.createRuntime, kind: "createRuntime", state: Hooks.state(id, .creating, pid: child, bundle: bundle, spec: spec))
+                try parentSock.send(.hooksDone)
             }
         }
         try cgroup?.attachDeviceFilter() // init's device nodes are made; the program has not started
@@ -166,6 +188,16 @@ public struct Runtime {
         try store.save(record)
         if let pidFile = options.pidFile {
             try writeFileAtomic(absolutePath(pidFile, relativeTo: currentDirectory()), "\(child)")
+        }
+        if !foreground {
+            // Done: init disarms its parent-death signal and closes its end (EOF here),
+            // so that it outlives this skiff from now on.
+            try parentSock.send(.created)
+            if let (msg, fd) = try parentSock.receive() {
+                if let fd { close(fd) }
+                if case .error(let e) = msg { throw e.skiffError }
+                throw SkiffError("handshake: expected the end of the handshake, received \"\(msg.name)\"", code: EPROTO)
+            }
         }
         succeeded = true
         return Launched(record: record, sync: parentSock, master: master)
@@ -226,6 +258,7 @@ public struct Runtime {
         let record = try store.load(id)
         let status = store.status(of: record)
         guard status == .created else {
+            if status == .stopped, let failure = initFailure(id) { throw failure }
             throw SkiffError(status == .stopped ? "cannot start a container that has stopped" : "cannot start an already \(status.rawValue) container")
         }
         let fifo = try sys("open exec.fifo") { open(store.fifoPath(id), O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
@@ -237,7 +270,7 @@ public struct Runtime {
                 var byte: UInt8 = 0
                 if read(fifo, &byte, 1) == 1 { break }
             }
-            if store.status(of: record) == .stopped { throw SkiffError("container init died before start") }
+            if store.status(of: record) == .stopped { throw initFailure(id) ?? SkiffError("container init died before start") }
         }
         unlink(store.fifoPath(id))
         Explain.note("start", "container \(id) released from exec.fifo")
@@ -249,11 +282,18 @@ public struct Runtime {
             if n < 0 && errno != EAGAIN && errno != EINTR { break }
             _ = poll(&pfd, 1, 100)
         }
-        if store.status(of: record) == .stopped {
-            throw SkiffError("container \(id) exited before its program started (see its stderr: a startContainer hook or the exec failed)")
-        }
+        // EOF: execve closed the fifo, or init died. Which one, the report tells: init
+        // writes it before it exits (a program that ran may well be done by now too).
+        if let failure = initFailure(id) { throw failure }
         Hooks.runLogged(record.config.hooks?.poststart, kind: "poststart",
                         state: Hooks.state(id, .running, pid: record.pid, bundle: record.bundle, spec: record.config))
+    }
+
+    /// What init reported in init.error after create returned (Sync.swift), as the error
+    /// `start` throws; it also went to the log.
+    private func initFailure(_ id: String) -> SkiffError? {
+        guard let e = ChildExit.readReport(store.reportPath(id)) else { return nil }
+        return SkiffError("container \(id) failed before its program started (\(e.step)): \(e.message)", code: e.code)
     }
 
     // MARK: run
@@ -276,9 +316,12 @@ public struct Runtime {
         let pid = launched.record.pid
         defer { launched.sync.close() }
         do {
-            try launched.sync.send("start")
+            try launched.sync.send(.start)
             // The socket closes on execve (close-on-exec); an error comes first otherwise.
-            if let msg = try launched.sync.receive(), msg.hasPrefix("error ") { throw SkiffError(String(msg.dropFirst(6))) }
+            if let (msg, _) = try launched.sync.receive() {
+                if case .error(let e) = msg { throw e.skiffError }
+                throw SkiffError("handshake: expected the end of the handshake, received \"\(msg.name)\"", code: EPROTO)
+            }
         } catch {
             try? delete(id: id, force: true); throw error
         }
@@ -349,6 +392,12 @@ public struct Runtime {
         let record: ContainerRecord
         do { record = try store.load(id) } catch {
             if force && fileExists(store.directory(id)) == false { return }
+            // A create killed before it wrote its first state.json made nothing but the
+            // directory (and perhaps exec.fifo, config.json): --force removes it.
+            if force && !fileExists(store.recordPath(id)) && isDirectory(store.directory(id)) {
+                Explain.step("remove state", "rm -r \(store.directory(id))") { removeAll(store.directory(id)) }
+                return
+            }
             throw error
         }
         let status = store.status(of: record)
@@ -365,6 +414,7 @@ public struct Runtime {
         if let overlay = record.overlay {
             Explain.step("remove layers", "rm -r \(overlay.dataDir)") { removeAll(overlay.dataDir) }
         }
+        guard record.pid > 0 else { return } // a create that never finished: no container to stop
         Hooks.runLogged(record.config.hooks?.poststop, kind: "poststop",
                         state: Hooks.state(id, .stopped, pid: nil, bundle: record.bundle, spec: record.config))
     }

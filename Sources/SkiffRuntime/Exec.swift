@@ -76,16 +76,16 @@ extension Runtime {
         Explain.note("new process", "clone3() = \(child), joining \(nsFds.map { $0.0.procName }.joined(separator: ","))")
         var master: Int32?
         do {
-            handshake: while true {
-                guard let (msg, fd) = try parentSock.receiveWithFd() else { throw SkiffError("exec: process exited during setup") }
+            // The messages and their order: Sync.swift.
+            try parentSock.receiveUntilReady(eof: { SkiffError("exec: process exited during setup") }) { msg, fd in
                 switch msg {
-                case "ready": break handshake
-                case "pty": master = fd
-                case SeccompNotify.listenerMessage: // SCMP_ACT_NOTIFY: pass the listener to the agent
+                case .pty: master = fd
+                case .seccompListener: // SCMP_ACT_NOTIFY: pass the listener to the agent
                     try SeccompNotify.forwardListener(fd, over: parentSock, seccomp: record.config.linux?.seccomp, pid: child,
                                                       state: Hooks.state(id, .running, pid: record.pid, bundle: record.bundle, spec: record.config))
-                case _ where msg.hasPrefix("error "): throw SkiffError(String(msg.dropFirst(6)))
-                default: throw SkiffError("exec: unexpected message \(msg)")
+                default:
+                    if let fd { close(fd) }
+                    throw SkiffError("handshake: exec's process sent \"\(msg.name)\", which only a container's init sends", code: EPROTO)
                 }
             }
             if let pidFile = options.pidFile {
@@ -140,11 +140,10 @@ struct ExecProcess {
                 try Terminal.handOver(master: master, consoleFd: consoleFd, sync: sync)
             }
             let prepared = try ProcessSetup.prepare(process, preserveFds: preserveFds, linux: linux, sync: sync)
-            try sync.send("ready")
+            try sync.send(.ready)
             ProcessSetup.exec(prepared)
         } catch {
-            try? sync.send("error " + ((error as? SkiffError)?.message ?? "\(error)"))
-            _exit(1)
+            ChildExit.fail(error, step: "exec setup", sync: sync)
         }
     }
 }

@@ -16,31 +16,46 @@ struct InitProcess {
     /// SK_O_PATH fd on the state directory: how init reaches exec.fifo after pivot_root.
     /// -1 when skiff itself starts the program (foreground `run`).
     let stateDirFd: Int32
+    /// init.error in the state directory (-1 in foreground `run`): where a failure goes
+    /// once the socket is closed, for `start` to report (Sync.swift).
+    let reportFd: Int32
     /// The connection to --console-socket (-1 when none): receives the pty master.
     let consoleFd: Int32
     /// The overlay to mount as the root, if any.
     let overlay: OverlayLayers?
     /// This process's pid as the host sees it (for hook state), sent with "go".
     private var hostPid: Int32 = 0
+    /// What init is doing, for the error report ("namespaces", "rootfs", ...).
+    private var step = "waiting for go"
+    /// The handshake socket is closed once create is done (init then waits on exec.fifo).
+    private var syncOpen = true
 
     init(id: String, spec: Spec, bundle: String, rootfs: String, plan: NamespacePlan, options: CreateOptions,
-         sync: SyncSocket, stateDirFd: Int32, consoleFd: Int32, overlay: OverlayLayers?) {
+         sync: SyncSocket, stateDirFd: Int32, reportFd: Int32, consoleFd: Int32, overlay: OverlayLayers?) {
         self.id = id; self.spec = spec; self.bundle = bundle; self.rootfs = rootfs; self.plan = plan
-        self.options = options; self.sync = sync; self.stateDirFd = stateDirFd; self.consoleFd = consoleFd
-        self.overlay = overlay
+        self.options = options; self.sync = sync; self.stateDirFd = stateDirFd; self.reportFd = reportFd
+        self.consoleFd = consoleFd; self.overlay = overlay
     }
 
     mutating func run() -> Never {
         do {
+            // Until create is done, init dies with skiff: a `create` killed half-way must
+            // not leave an init behind that nobody knows of (runc does the same).
+            // Changing credentials clears the setting, so it is armed again after each.
+            _ = sk_set_pdeathsig(SIGKILL)
             let prepared = try setUp()
-            try sync.send("ready")
+            _ = sk_set_pdeathsig(SIGKILL)
+            try sync.send(.ready)
+            step = "waiting for start"
             let fifo = try waitForStart()
+            step = "startContainer hooks"
             try Hooks.run(spec.hooks?.startContainer, kind: "startContainer",
                           state: Hooks.state(id, .created, pid: hostPid, bundle: bundle, spec: spec))
-            ProcessSetup.exec(prepared, keep: fifo.map { [$0] } ?? [])
+            var keep: Set<Int32> = reportFd >= 0 ? [reportFd] : []
+            if let fifo { keep.insert(fifo) }
+            ProcessSetup.exec(prepared, keep: keep, report: reportFd)
         } catch {
-            try? sync.send("error " + ((error as? SkiffError)?.message ?? "\(error)"))
-            _exit(1)
+            ChildExit.fail(error, step: step, sync: syncOpen ? sync : nil, report: reportFd)
         }
     }
 
@@ -54,8 +69,8 @@ struct InitProcess {
         try ProcessSetup.newSession()
         umask(0) // device nodes and directories get exactly the modes asked for
         closeInheritedFds()
-        guard let go = try sync.receive(), go.hasPrefix("go ") else { _exit(1) } // skiff went away
-        hostPid = Int32(go.dropFirst(3)) ?? 0
+        if case .go(let pid) = try sync.expect(.go(hostPid: 1)).0 { hostPid = pid }
+        step = "namespaces"
         let process = spec.process!
         // First, while /proc is still the host's: a later write would meet the
         // non-dumpable process's root-owned /proc files in a user namespace.
@@ -70,7 +85,7 @@ struct InitProcess {
         // Joined namespaces first (user before the rest), then the new ones.
         let joins = plan.joined.filter { $0.0 != .pid && $0.0 != .time }
         for (type, path) in joins where type == .user { try Namespaces.join(type, path: path) }
-        if plan.has(.user) { try becomeRootInUserNamespace() }
+        if plan.has(.user) { try becomeRootInUserNamespace(); _ = sk_set_pdeathsig(SIGKILL) }
         for (type, path) in joins where type != .user && type != .mount { try Namespaces.join(type, path: path) }
         for (type, path) in joins where type == .mount { try Namespaces.join(type, path: path) }
         try Namespaces.unshare(plan.unshareFlags)
@@ -79,7 +94,7 @@ struct InitProcess {
             // A session keyring of its own, so containers don't share kernel keys.
             if sk_join_session_keyring("_ses.\(id)") < 0 { Log.debug("session keyring: \(errnoText())") }
         }
-        if plan.isNew(.uts) {
+        if plan.has(.uts) { // new, or joined by path: either way it is the container's
             if let name = spec.hostname {
                 try Explain.step("hostname", "sethostname(\"\(name)\")") {
                     try sys("sethostname \(name)") { sk_sethostname(name, name.utf8.count) }
@@ -105,15 +120,27 @@ struct InitProcess {
             // The namespaces exist and the mounts are made: time for skiff to run prestart
             // and createRuntime hooks, then for createContainer hooks here, in the container.
             if hooks?.prestart?.isEmpty == false || hooks?.createRuntime?.isEmpty == false {
-                try sync.send("hooks")
-                guard try sync.receive() == "hooks-done" else { _exit(1) }
+                try sync.send(.hooks)
+                try sync.expect(.hooksDone)
             }
             try Hooks.run(hooks?.createContainer, kind: "createContainer", state: state)
         }
-        try rootfsSetup.run()
-        try rootfsSetup.finish()
+        step = "rootfs"
+        if plan.has(.mount) {
+            try rootfsSetup.run()
+            try rootfsSetup.finish()
+        } else {
+            // No mount namespace: any mount would be the host's, so none is made (runc
+            // and crun accept such a config too); the process is only chrooted.
+            try rootfsSetup.beforeSwitch()
+            try Explain.step("change root", "chroot(\"\(rootfs)\")") {
+                try sys("chroot \(rootfs)") { chdir(rootfs) == 0 ? chroot(".") : -1 }
+                try sys("chdir /") { chdir("/") }
+            }
+        }
+        step = "process"
         if process.terminal == true {
-            let master = try Terminal.attachNewPty(size: process.consoleSize, bindConsole: true)
+            let master = try Terminal.attachNewPty(size: process.consoleSize, bindConsole: plan.has(.mount))
             try Terminal.handOver(master: master, consoleFd: consoleFd, sync: sync)
         } else if options.stdinNull {
             let null = try sys("open /dev/null") { open("/dev/null", O_RDONLY | O_CLOEXEC) }
@@ -143,20 +170,25 @@ struct InitProcess {
     /// may wait a long time for `start`; an inherited pipe or socket must not stay open
     /// that long (the caller would never see EOF on it), nor reach the container.
     private func closeInheritedFds() {
-        ProcessSetup.closeInheritedFds(preserve: options.preserveFds, keep: [sync.fd, stateDirFd, Log.fd, consoleFd])
+        ProcessSetup.closeInheritedFds(preserve: options.preserveFds, keep: [sync.fd, stateDirFd, reportFd, Log.fd, consoleFd])
     }
 
     /// Block until `skiff start` (it opens exec.fifo for reading) or, in foreground
     /// `run`, until skiff says "start" on the socket. Returns the fifo's write end, which
     /// stays open until execve.
-    private func waitForStart() throws -> Int32? {
+    private mutating func waitForStart() throws -> Int32? {
         if stateDirFd < 0 {
-            guard try sync.receive() == "start" else { _exit(1) }
+            try sync.expect(.start)
+            _ = sk_set_pdeathsig(0) // skiff saved the state: the container is on its own
             return nil
         }
-        sync.close()
+        try sync.expect(.created)
+        _ = sk_set_pdeathsig(0) // skiff saved the state and may exit now; init stays
+        sync.close() // skiff's cue that init got "created"
+        syncOpen = false
         // openat() through the directory fd still reaches the host's state directory,
-        // although this process's root is now the container's.
+        // although this process's root is now the container's. The fifo is 0622 (see
+        // launch), so a non-root process.user, which init is by now, may open it.
         let fifo = try sys("open exec.fifo") { openat(stateDirFd, "exec.fifo", O_WRONLY | O_CLOEXEC) }
         try writeAll(fifo, [UInt8(ascii: "0")])
         // The write end stays open (close-on-exec): `start` reads EOF when execve has

@@ -226,8 +226,9 @@ enum ProcessSetup {
     ///    whatever skiff had open (CVE-2024-21626). `keep` are fds the caller still
     ///    needs until execve (init's exec.fifo, whose closing tells `start` it is done);
     ///  * the seccomp filter is loaded, then the CAP_SYS_ADMIN kept for it is dropped.
-    /// Nothing is printed after the filter is loaded except an exec failure.
-    static func exec(_ p: PreparedProcess, keep: Set<Int32> = []) -> Never {
+    /// Nothing is printed after the filter is loaded except an exec failure, which also
+    /// goes to `report` (init.error, for `start`) when there is one.
+    static func exec(_ p: PreparedProcess, keep: Set<Int32> = [], report: Int32 = -1) -> Never {
         p.filter?.explain()
         if p.filter != nil { p.capabilities.explainDrop() }
         Explain.note("start program", "execve(\"\(p.path)\", \(p.args))")
@@ -242,11 +243,17 @@ enum ProcessSetup {
             try p.capabilities.dropExtra()
         } catch {
             try? writeAll(2, Array("skiff: \((error as? SkiffError)?.message ?? "\(error)")\n".utf8))
+            if report >= 0 { try? writeAll(report, SyncMessage.error(ChildError(error, step: "exec")).encoded()) }
             _exit(127)
         }
         execve(p.path, cArgs, cEnv)
-        let msg = "skiff: exec \(p.path): \(errnoText())\n"
+        let code = errno
+        let msg = "skiff: exec \(p.path): \(errnoText(code))\n"
         try? writeAll(2, Array(msg.utf8))
+        if report >= 0 {
+            let e = ChildError(step: "exec", code: code, message: "exec \(p.path): \(errnoText(code))")
+            try? writeAll(report, SyncMessage.error(e).encoded())
+        }
         _exit(127)
     }
 

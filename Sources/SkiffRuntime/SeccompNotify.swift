@@ -9,12 +9,13 @@
 //
 //   init                                  skiff (create/run)            agent
 //   seccomp_load → listener fd
-//   "seccomp-listener" + fd ────────────▶ connect(listenerPath)
+//   seccomp-listener + fd ──────────────▶ connect(listenerPath)
 //                                         ContainerProcessState JSON
 //                                         + fd (SCM_RIGHTS) ────────────▶ recvmsg
-//   ◀───────────────────────── "seccomp-ok"
+//   ◀────────────────────────── seccomp-done
 //   close(fd), go on
 //
+// (The messages are SyncMessage's, Sync.swift.)
 // The JSON is runtime-spec's ContainerProcessState: {"ociVersion", "fds":
 // ["seccompFd"], "pid", "metadata": listenerMetadata, "state": {... "status":
 // "creating"}}.
@@ -23,27 +24,22 @@ import Glibc
 import SkiffSpec
 
 enum SeccompNotify {
-    static let listenerMessage = "seccomp-listener"
-    static let ackMessage = "seccomp-ok"
-
     /// In init: send the listener fd to skiff over the handshake socket, wait for skiff
     /// to have passed it on, then close this process's copy.
     static func handOver(_ fd: Int32, over sync: SyncSocket) throws {
-        let msg = Array(listenerMessage.utf8)
-        try sys("send seccomp listener fd") { sk_send_fd(sync.fd, fd, msg, msg.count) }
-        let reply = try sync.receive()
-        close(fd)
-        guard reply == ackMessage else { _exit(1) } // skiff gave up (and reports why)
+        defer { close(fd) }
+        try sync.send(.seccompListener, fd: fd)
+        try sync.expect(.seccompDone)
     }
 
-    /// In skiff, when init (or an exec'd process) sent `listenerMessage` with `fd`:
+    /// In skiff, when init (or an exec'd process) sent `seccompListener` with `fd`:
     /// forward the fd to the agent with the process state, close skiff's copy, and
     /// tell the process to go on. `pid` is the filtered process, `state` the container's.
     static func forwardListener(_ fd: Int32?, over sock: SyncSocket, seccomp: LinuxSeccomp?, pid: Int32, state: State) throws {
         guard let fd else { throw SkiffError("linux.seccomp: the listener fd did not arrive") }
         defer { close(fd) }
         try forward(fd, to: seccomp?.listenerPath ?? "", metadata: seccomp?.listenerMetadata, pid: pid, state: state)
-        try sock.send(ackMessage)
+        try sock.send(.seccompDone)
     }
 
     /// Connect to the agent's unix socket and send it the fd with the process state.

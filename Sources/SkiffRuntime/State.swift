@@ -51,6 +51,8 @@ public struct StateStore {
     }
     func recordPath(_ id: String) -> String { directory(id) + "/state.json" }
     func fifoPath(_ id: String) -> String { directory(id) + "/exec.fifo" }
+    /// Where init reports a failure once create has returned (Sync.swift), for `start`.
+    func reportPath(_ id: String) -> String { directory(id) + "/init.error" }
 
     /// Container ids: the same rule as runc (letters, digits, _ + - .), not "." or "..".
     public static func validate(id: String) throws {

@@ -52,7 +52,7 @@ enum Terminal {
             try send(master: master, to: consoleFd)
             close(consoleFd)
         } else {
-            try sync.send("pty", fd: master)
+            try sync.send(.pty, fd: master)
         }
     }
 

@@ -192,11 +192,12 @@ struct SpecValidator {
     // MARK: hostname, domainname
 
     /// Setting the hostname or domain name changes it for everyone sharing
-    /// the UTS namespace, so the container needs a UTS namespace of its own.
+    /// the UTS namespace, so the container needs a UTS namespace: a new one, or one
+    /// joined by path, which is then the container's (runc's rule too).
     mutating func checkUTSName(_ value: String?, field: String) {
         guard let value, !value.isEmpty else { return }
-        if !(spec.linux?.createsNamespace(.uts) ?? false) {
-            fail(field, "requires a new uts namespace")
+        if spec.linux?.namespace(.uts) == nil {
+            fail(field, "requires a uts namespace")
         }
     }
 

@@ -197,7 +197,7 @@ final class HookTests: XCTestCase {
         XCTAssertEqual(r.code, 0, r.stderr)
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.map { String($0.split(separator: " ")[0]) }, kinds)
-        let statuses = ["creating", "creating", "creating", "created", "running", "stopped"]
+        let statuses = ["created", "creating", "creating", "created", "running", "stopped"] // prestart: "created" (runtime spec)
         for (line, status) in zip(lines, statuses) {
             let state = try XCTUnwrap(json(String(line.drop { $0 != " " }.dropFirst())), String(line))
             XCTAssertEqual(state["id"] as? String, "hooked")

@@ -83,11 +83,9 @@ let badConfigs: [BadConfig] = [
     BadConfig("root.path", "", "root.path: must not be empty"),
     BadConfig("root.path", nil, "root.path: missing required field"),
     // hostname, domainname
-    BadConfig([("hostname", "box"), ("linux.namespaces", noUTS)], "hostname: requires a new uts namespace"),
-    BadConfig([("hostname", "box"), ("linux", nil)], "hostname: requires a new uts namespace"),
-    BadConfig([("hostname", "box"), ("linux.namespaces[2].path", "/proc/1/ns/uts")],
-              "hostname: requires a new uts namespace"),
-    BadConfig([("domainname", "example.org"), ("linux.namespaces", noUTS)], "domainname: requires a new uts namespace"),
+    BadConfig([("hostname", "box"), ("linux.namespaces", noUTS)], "hostname: requires a uts namespace"),
+    BadConfig([("hostname", "box"), ("linux", nil)], "hostname: requires a uts namespace"),
+    BadConfig([("domainname", "example.org"), ("linux.namespaces", noUTS)], "domainname: requires a uts namespace"),
     // mounts
     BadConfig("mounts", ["destination": "/x"], "mounts: expected an array"),
     BadConfig("mounts", [["destination": "/proc", "type": 1]], "mounts[0].type: expected a string"),
