@@ -479,7 +479,8 @@ final class SecurityTests: XCTestCase {
             FileManager.default.createFile(atPath: shared.appendingPathComponent("grab").path, contents: nil)
             let grabbed = waitForLog(shared) { $0.contains("grabbed") || $0.contains("no init found") }
             XCTAssertTrue(grabbed.contains("grabbed"), "\(label): the attacker did not find init: \(grabbed)")
-            XCTAssertEqual(s.skiff(["start", "c-\(label)"]).code, 0)
+            let started = s.skiff(["start", "c-\(label)"])
+            XCTAssertEqual(started.code, 0, started.stderr)
             waitUntilStopped(s, "c-\(label)")
             XCTAssertEqual(s.skiff(["delete", "c-\(label)"]).code, 0)
             FileManager.default.createFile(atPath: shared.appendingPathComponent("write").path, contents: nil)
