@@ -65,7 +65,8 @@ final class ExecTests: XCTestCase {
         let pid = try XCTUnwrap(Int32(try String(contentsOfFile: pidFile, encoding: .utf8)))
         let comm = try String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)
         XCTAssertEqual(comm, "sleep\n")
-        XCTAssertEqual(s.skiff(["delete", "-f", "ex"]).code, 0)
+        let deleted = s.skiff(["delete", "-f", "ex"])
+        XCTAssertEqual(deleted.code, 0, deleted.stderr)
         s.assertNothingLeftBehind()
     }
 

@@ -113,7 +113,7 @@ final class QuickRunTests: XCTestCase {
 
     func testSizesAndBadFlags() throws {
         let s = try Sandbox()
-        XCTAssertEqual(quick(s, ["--rm", "--memory", "12x", "true"]).err, "skiff: --memory: invalid size \"12x\" (use e.g. 512k, 64m, 1g)")
+        XCTAssertEqual(quick(s, ["--rm", "--memory", "12x", "true"]).err, "skiff: --memory: invalid size \"12x\" (use e.g. 512k, 64m, 1.5g)")
         XCTAssertEqual(s.skiff(["run", "--tty", "x"]).err, "skiff: --tty needs --rootfs (with a bundle, put it in config.json)")
         let spec = s.dir.appendingPathComponent("specdir")
         try FileManager.default.createDirectory(at: spec, withIntermediateDirectories: true)
