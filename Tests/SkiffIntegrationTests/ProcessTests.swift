@@ -32,6 +32,7 @@ final class ExecTests: XCTestCase {
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertEqual(r.out, "uid=405(guest) gid=100(users) groups=10(wheel)\nguest\n/tmp")
         XCTAssertEqual(s.skiff(["delete", "-f", "ex"]).code, 0)
+        s.assertNothingLeftBehind()
     }
 
     func testExecWithProcessJSON() throws {
@@ -46,6 +47,7 @@ final class ExecTests: XCTestCase {
         try #"{"user": {"uid": 0, "gid": 0}, "args": "sh", "cwd": "/"}"#.write(to: file, atomically: true, encoding: .utf8)
         XCTAssertEqual(s.skiff(["exec", "--process", file.path, "ex"]).err, "skiff: \(file.path): process.args: expected an array of strings")
         XCTAssertEqual(s.skiff(["delete", "-f", "ex"]).code, 0)
+        s.assertNothingLeftBehind()
     }
 
     func testExecStdinEOFThroughPipes() throws {
@@ -54,6 +56,7 @@ final class ExecTests: XCTestCase {
         let r = s.skiff(["exec", "ex", "sh", "-c", "cat | wc -c"], stdin: "12345")
         XCTAssertEqual(r.out, "5")
         XCTAssertEqual(s.skiff(["delete", "-f", "ex"]).code, 0)
+        s.assertNothingLeftBehind()
     }
 
     func testExecDetachedWithPidFile() throws {
@@ -76,7 +79,18 @@ final class ExecTests: XCTestCase {
         XCTAssertEqual(s.skiff(["exec", "c", "true"]).err, "skiff: cannot exec in a created container")
         XCTAssertEqual(s.skiff(["exec", "nope", "true"]).err, "skiff: container \"nope\" does not exist")
         XCTAssertEqual(s.skiff(["delete", "c"]).code, 0)
-        XCTAssertEqual(s.skiff(["exec", "-d", "-t", "c", "sh"]).code, 1)
+        // A stopped container (its program exited; its state is kept until delete).
+        XCTAssertEqual(s.skiff(["run", "-d", "-b", try s.bundle("t", args: ["true"]), "stopped"]).code, 0)
+        XCTAssertTrue(waitFor { json(s.skiff(["state", "stopped"]).stdout)?["status"] as? String == "stopped" })
+        XCTAssertEqual(s.skiff(["exec", "stopped", "true"]).err, "skiff: cannot exec in a stopped container")
+        XCTAssertEqual(s.skiff(["delete", "stopped"]).code, 0)
+        // exec -t -d on a running container needs somewhere to send the pty.
+        try running(s)
+        let tty = s.skiff(["exec", "-d", "-t", "ex", "sh"])
+        XCTAssertEqual(tty.code, 1)
+        XCTAssertEqual(tty.err, "skiff: cannot allocate tty if skiff will detach without setting console socket")
+        XCTAssertEqual(s.skiff(["delete", "-f", "ex"]).code, 0)
+        s.assertNothingLeftBehind()
     }
 
     func testExecTTYThroughConsoleSocket() throws {
@@ -98,6 +112,7 @@ final class ExecTests: XCTestCase {
         XCTAssertEqual(client?.code, 0, "transcript: \(client?.stdout ?? "") \(client?.stderr ?? "")")
         XCTAssertTrue(client?.stderr.contains("received fd with name /dev/ptmx") == true)
         XCTAssertEqual(s.skiff(["delete", "-f", "ex"]).code, 0)
+        s.assertNothingLeftBehind()
     }
 }
 
@@ -128,6 +143,7 @@ final class TerminalTests: XCTestCase {
                                                 Env.skiff, "--root", s.stateRoot, "run", "-b", b, "con"])
         XCTAssertEqual(r.code, 0, r.stdout)
         XCTAssertTrue(r.stdout.contains("88:0"), r.stdout) // major 136 = 0x88: a pts device
+        s.assertNothingLeftBehind()
     }
 
     func testDetachedTerminalWithoutSocketRefused() throws {
@@ -160,12 +176,18 @@ final class SignalTests: XCTestCase {
         p.standardOutput = FileHandle.nullDevice
         try p.run()
         XCTAssertTrue(waitFor { FileManager.default.fileExists(atPath: log.appendingPathComponent("ready").path) })
-        for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH] {
+        // One at a time, each once the shell has logged the one before (a fixed delay is not
+        // enough under load, and pending signals are handled in number order, not sent order).
+        let gotURL = log.appendingPathComponent("got")
+        for (n, sig) in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH].enumerated() {
             kill(p.processIdentifier, sig)
-            usleep(150_000)
+            XCTAssertTrue(waitFor { ((try? String(contentsOf: gotURL, encoding: .utf8)) ?? "").split(separator: "\n").count > n },
+                          "signal \(sig) was not forwarded")
         }
         kill(p.processIdentifier, SIGALRM)
         p.waitUntilExit()
+        // Exit status 9 from the container (its ALRM trap), not skiff killed by signal 9.
+        XCTAssertEqual(p.terminationReason, .exit)
         XCTAssertEqual(p.terminationStatus, 9)
         let got = try String(contentsOf: log.appendingPathComponent("got"), encoding: .utf8)
         XCTAssertEqual(got.split(separator: "\n"), ["INT", "TERM", "HUP", "QUIT", "USR1", "USR2", "WINCH"])
@@ -267,5 +289,6 @@ final class DescriptorTests: XCTestCase {
         let st = try XCTUnwrap(json(s.skiff(["state", "pf"]).stdout))
         XCTAssertEqual(try String(contentsOfFile: pidFile, encoding: .utf8), "\(st["pid"] as! Int)")
         XCTAssertEqual(s.skiff(["delete", "-f", "pf"]).code, 0)
+        s.assertNothingLeftBehind()
     }
 }

@@ -128,6 +128,7 @@ final class QuickRunTests: XCTestCase {
         XCTAssertEqual((c["process"] as? [String: Any])?["args"] as? [String], ["echo", "hi"])
         XCTAssertEqual(c["hostname"] as? String, "web")
         XCTAssertEqual((c["annotations"] as? [String: String])?["run.skiff.overlay"], "true")
+        s.assertNothingLeftBehind()
     }
 
     /// The rootfs is the lower layer: a container that writes, deletes and chmods leaves
