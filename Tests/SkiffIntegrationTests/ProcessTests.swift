@@ -79,8 +79,9 @@ final class ExecTests: XCTestCase {
         XCTAssertEqual(s.skiff(["exec", "c", "true"]).err, "skiff: cannot exec in a created container")
         XCTAssertEqual(s.skiff(["exec", "nope", "true"]).err, "skiff: container \"nope\" does not exist")
         XCTAssertEqual(s.skiff(["delete", "c"]).code, 0)
-        // A stopped container (its program exited; its state is kept until delete).
-        XCTAssertEqual(s.skiff(["run", "-d", "-b", try s.bundle("t", args: ["true"]), "stopped"]).code, 0)
+        // A stopped container (its program was killed; its state is kept until delete).
+        XCTAssertEqual(s.skiff(["run", "-d", "-b", try s.bundle("t", args: ["sleep", "60"]), "stopped"]).code, 0)
+        XCTAssertEqual(s.skiff(["kill", "stopped", "KILL"]).code, 0)
         XCTAssertTrue(waitFor { json(s.skiff(["state", "stopped"]).stdout)?["status"] as? String == "stopped" })
         XCTAssertEqual(s.skiff(["exec", "stopped", "true"]).err, "skiff: cannot exec in a stopped container")
         XCTAssertEqual(s.skiff(["delete", "stopped"]).code, 0)
@@ -203,7 +204,9 @@ final class HookTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let log = dir.appendingPathComponent("log").path
         func hook(_ kind: String) -> [String: Any] {
-            ["path": "/bin/sh", "args": ["sh", "-c", "echo \"\(kind) $(cat)\" >> \(log)"], "timeout": 10]
+            // Each hook logs its kind, the mount namespace it runs in, and the state it read.
+            ["path": "/bin/sh", "args": ["sh", "-c", "echo \"\(kind) $(readlink /proc/self/ns/mnt) $(cat)\" >> \(log)"],
+             "timeout": 10]
         }
         let kinds = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]
         let b = try s.bundle(args: ["true"]) { c in
@@ -221,8 +224,23 @@ final class HookTests: XCTestCase {
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.map { String($0.split(separator: " ")[0]) }, kinds)
         let statuses = ["creating", "creating", "creating", "created", "running", "stopped"]
+        // createContainer and startContainer run in the container's mount namespace (the
+        // log directory is bound at the same path, and /bin/sh exists on both sides, so
+        // only the namespace tells); the others run in skiff's, this test's.
+        let hostNs = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/mnt")
+        let inContainer = ["createContainer", "startContainer"]
+        for line in lines {
+            let fields = line.split(separator: " ", maxSplits: 2).map(String.init)
+            guard fields.count == 3 else { XCTFail("bad hook line: \(line)"); continue }
+            if inContainer.contains(fields[0]) {
+                XCTAssertNotEqual(fields[1], hostNs, "\(fields[0]) ran in the host's mount namespace")
+                XCTAssertTrue(fields[1].hasPrefix("mnt:["), fields[1])
+            } else {
+                XCTAssertEqual(fields[1], hostNs, "\(fields[0]) ran outside skiff's mount namespace")
+            }
+        }
         for (line, status) in zip(lines, statuses) {
-            let state = try XCTUnwrap(json(String(line.drop { $0 != " " }.dropFirst())), String(line))
+            let state = try XCTUnwrap(json(String(line.split(separator: " ", maxSplits: 2).last ?? "")), String(line))
             XCTAssertEqual(state["id"] as? String, "hooked")
             XCTAssertEqual(state["status"] as? String, status, String(line))
             XCTAssertEqual(state["bundle"] as? String, b)
@@ -257,10 +275,18 @@ final class HookTests: XCTestCase {
 
     func testFailingPoststartIsNotFatal() throws {
         let s = try Sandbox()
+        let log = s.dir.appendingPathComponent("hooks.log").path
+        func logged(_ kind: String) -> [String: Any] { ["path": "/bin/sh", "args": ["sh", "-c", "echo \(kind) >> \(log)"]] }
         let b = try s.bundle(args: ["sh", "-c", "exit 6"]) { c in
-            c["hooks"] = ["poststart": [["path": "/bin/false"]], "poststop": [["path": "/bin/false"]]]
+            c["hooks"] = ["poststart": [logged("poststart"), ["path": "/bin/false"]],
+                          "poststop": [logged("poststop"), ["path": "/bin/false"]]]
         }
-        XCTAssertEqual(s.skiff(["run", "-b", b, "ps"]).code, 6)
+        let r = s.skiff(["run", "-b", b, "ps"])
+        XCTAssertEqual(r.code, 6)
+        // Both kinds ran, and each failure was reported without stopping the container's life.
+        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8), "poststart\npoststop\n")
+        XCTAssertTrue(r.stderr.contains("hooks.poststart[1] /bin/false: exit status 1"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("hooks.poststop[1] /bin/false: exit status 1"), r.stderr)
         s.assertNothingLeftBehind()
     }
 }
