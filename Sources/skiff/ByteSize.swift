@@ -22,8 +22,10 @@ enum ByteSize {
         if rest.hasPrefix("b") { rest = rest.dropFirst() }
         // Double(".5") is 0.5 but go-units wants a digit first; the bound keeps Int64() from trapping.
         guard number.first?.isNumber == true, let value = Double(number), rest.isEmpty,
-              value * multiplier < 9_223_372_036_854_775_807 else {
-            throw SkiffError("\(flag): invalid size \"\(text)\" (use e.g. 512k, 64m, 1.5g\(unlimited ? ", or -1 for none" : ""))")
+            value * multiplier < 9_223_372_036_854_775_807
+        else {
+            throw SkiffError(
+                "\(flag): invalid size \"\(text)\" (use e.g. 512k, 64m, 1.5g\(unlimited ? ", or -1 for none" : ""))")
         }
         return Int64(value * multiplier)
     }

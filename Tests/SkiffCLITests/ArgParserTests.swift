@@ -2,6 +2,7 @@
 // Docker's bundled short flags. Tested through the executable module itself.
 import SkiffRuntime
 import XCTest
+
 @testable import skiff
 
 final class ArgParserTests: XCTestCase {
@@ -18,7 +19,10 @@ final class ArgParserTests: XCTestCase {
     }
 
     func testSingleOrDoubleDashValueAsNextWordOrAfterEquals() throws {
-        for args in [["--bundle", "/b", "id"], ["-bundle", "/b", "id"], ["--bundle=/b", "id"], ["-b", "/b", "id"], ["-b=/b", "id"]] {
+        for args in [
+            ["--bundle", "/b", "id"], ["-bundle", "/b", "id"], ["--bundle=/b", "id"], ["-b", "/b", "id"],
+            ["-b=/b", "id"],
+        ] {
             let a = try parse(args)
             XCTAssertEqual(a.value("bundle"), "/b", "\(args)")
             XCTAssertEqual(a.positionals, ["id"], "\(args)")
@@ -60,29 +64,37 @@ final class ArgParserTests: XCTestCase {
         XCTAssertTrue(a.bool("interactive"))
         XCTAssertTrue(a.bool("tty"))
         // Only boolean one-letter flags bundle; --it is one long name.
-        XCTAssertThrowsError(try parse(["-ib", "x"])) { XCTAssertEqual(message($0), "flag provided but not defined: -ib") }
+        XCTAssertThrowsError(try parse(["-ib", "x"])) {
+            XCTAssertEqual(message($0), "flag provided but not defined: -ib")
+        }
         XCTAssertThrowsError(try parse(["--it"])) { XCTAssertEqual(message($0), "flag provided but not defined: -it") }
     }
 
     func testErrorsSayWhichFlag() {
-        XCTAssertThrowsError(try parse(["--nope"])) { XCTAssertEqual(message($0), "flag provided but not defined: -nope") }
+        XCTAssertThrowsError(try parse(["--nope"])) {
+            XCTAssertEqual(message($0), "flag provided but not defined: -nope")
+        }
         XCTAssertThrowsError(try parse(["--bundle"])) { XCTAssertEqual(message($0), "flag needs an argument: -bundle") }
     }
 
     func testUsageListsEveryNameAndValue() {
         let usage = ArgParser.usage(Array(flags.prefix(2)))
-        XCTAssertEqual(usage.split(separator: "\n").map { $0.trimmingTrailingSpaces }, [
-            "   --bundle, -b value             the bundle",
-            "   --detach, -d                   detach",
-        ])
+        XCTAssertEqual(
+            usage.split(separator: "\n").map { $0.trimmingTrailingSpaces },
+            [
+                "   --bundle, -b value             the bundle",
+                "   --detach, -d                   detach",
+            ])
     }
 
     /// A command's flags: no name used twice (the first would silently win). `run` joins
     /// three lists (create's, its own, quick-run's). (main.swift's `commands` table is
     /// top-level code, which does not run in a test process: the types are named here.)
     func testNoDuplicateFlagNames() {
-        let all: [Command.Type] = [CreateCommand.self, RunCommand.self, ExecCommand.self, SpecCommand.self, UpdateCommand.self,
-                                   KillCommand.self, DeleteCommand.self, ListCommand.self, EventsCommand.self, PsCommand.self]
+        let all: [Command.Type] = [
+            CreateCommand.self, RunCommand.self, ExecCommand.self, SpecCommand.self, UpdateCommand.self,
+            KillCommand.self, DeleteCommand.self, ListCommand.self, EventsCommand.self, PsCommand.self,
+        ]
         for command in all {
             let names = command.flags.flatMap(\.names)
             XCTAssertEqual(names.count, Set(names).count, "skiff \(command.name): \(names)")

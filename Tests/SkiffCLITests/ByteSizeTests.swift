@@ -3,6 +3,7 @@
 import SkiffRuntime
 import SkiffSpec
 import XCTest
+
 @testable import skiff
 
 final class ByteSizeTests: XCTestCase {
@@ -34,7 +35,8 @@ final class ByteSizeTests: XCTestCase {
 
     /// `run --memory 1.5g` and `update --memory 1.5g` agree (they used to differ).
     func testRunAndUpdateAgreeOnOnePointFiveG() throws {
-        let run = try quickRunOptions(ParsedArgs(values: ["memory": ["1.5g"], "memory-swap": ["3g"]]), rootfs: "/", command: [])
+        let run = try quickRunOptions(
+            ParsedArgs(values: ["memory": ["1.5g"], "memory-swap": ["3g"]]), rootfs: "/", command: [])
         let update = try UpdateCommand.fromFlags(ParsedArgs(values: ["memory": ["1.5g"], "memory-swap": ["3g"]]))
         XCTAssertEqual(run.memory, 1_610_612_736)
         XCTAssertEqual(update.memory?.limit, run.memory)
@@ -42,13 +44,17 @@ final class ByteSizeTests: XCTestCase {
     }
 
     func testUpdateFlagsBecomeResources() throws {
-        let r = try UpdateCommand.fromFlags(ParsedArgs(values: [
-            "memory": ["-1"], "memory-reservation": ["32m"], "cpu-quota": ["50000"], "cpu-period": ["100000"],
-            "cpu-share": ["512"], "cpuset-cpus": ["0-1"], "pids-limit": ["-1"], "blkio-weight": ["300"],
-        ]))
-        XCTAssertEqual(r, LinuxResources(memory: LinuxMemory(limit: -1, reservation: 32 << 20),
-                                         cpu: LinuxCPU(shares: 512, quota: 50_000, period: 100_000, cpus: "0-1"),
-                                         pids: LinuxPids(limit: -1), blockIO: LinuxBlockIO(weight: 300)))
+        let r = try UpdateCommand.fromFlags(
+            ParsedArgs(values: [
+                "memory": ["-1"], "memory-reservation": ["32m"], "cpu-quota": ["50000"], "cpu-period": ["100000"],
+                "cpu-share": ["512"], "cpuset-cpus": ["0-1"], "pids-limit": ["-1"], "blkio-weight": ["300"],
+            ]))
+        XCTAssertEqual(
+            r,
+            LinuxResources(
+                memory: LinuxMemory(limit: -1, reservation: 32 << 20),
+                cpu: LinuxCPU(shares: 512, quota: 50_000, period: 100_000, cpus: "0-1"),
+                pids: LinuxPids(limit: -1), blockIO: LinuxBlockIO(weight: 300)))
         XCTAssertEqual(try UpdateCommand.fromFlags(ParsedArgs()), LinuxResources())
         XCTAssertThrowsError(try UpdateCommand.fromFlags(ParsedArgs(values: ["blkio-weight": ["1001000"]]))) {
             XCTAssertEqual(message($0), "--blkio-weight: invalid value \"1001000\"")
@@ -56,11 +62,17 @@ final class ByteSizeTests: XCTestCase {
     }
 
     func testQuickRunSecurityOptions() throws {
-        let o = try quickRunOptions(ParsedArgs(values: ["security-opt": ["no-new-privileges", "seccomp=/p.json"]]), rootfs: "/", command: ["sh"])
+        let o = try quickRunOptions(
+            ParsedArgs(values: ["security-opt": ["no-new-privileges", "seccomp=/p.json"]]), rootfs: "/", command: ["sh"]
+        )
         XCTAssertTrue(o.noNewPrivileges)
         guard case .file("/p.json") = o.seccomp else { return XCTFail("seccomp: \(o.seccomp)") }
-        XCTAssertThrowsError(try quickRunOptions(ParsedArgs(values: ["security-opt": ["apparmor=x"]]), rootfs: "/", command: [])) {
-            XCTAssertEqual(message($0), "--security-opt apparmor=x: expected no-new-privileges, seccomp=unconfined or seccomp=FILE")
+        XCTAssertThrowsError(
+            try quickRunOptions(ParsedArgs(values: ["security-opt": ["apparmor=x"]]), rootfs: "/", command: [])
+        ) {
+            XCTAssertEqual(
+                message($0), "--security-opt apparmor=x: expected no-new-privileges, seccomp=unconfined or seccomp=FILE"
+            )
         }
         XCTAssertThrowsError(try quickRunOptions(ParsedArgs(values: ["cpus": ["half"]]), rootfs: "/", command: [])) {
             XCTAssertEqual(message($0), "--cpus half: expected a number such as 0.5")

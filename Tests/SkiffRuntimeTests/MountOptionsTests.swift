@@ -2,6 +2,7 @@
 // small pure helpers of the rootfs and cgroup code.
 import CShim
 import XCTest
+
 @testable import SkiffRuntime
 
 final class MountOptionsTests: XCTestCase {
@@ -39,7 +40,8 @@ final class MountOptionsTests: XCTestCase {
 
     func testCgroupPaths() throws {
         XCTAssertEqual(try Cgroup.containerPath(nil, id: "c").path, "/skiff/c")
-        XCTAssertEqual(try Cgroup.containerPath("", id: "c", root: "/tmp/state").path, "/skiff/\(Cgroup.rootTag("/tmp/state"))-c")
+        XCTAssertEqual(
+            try Cgroup.containerPath("", id: "c", root: "/tmp/state").path, "/skiff/\(Cgroup.rootTag("/tmp/state"))-c")
         XCTAssertEqual(try Cgroup.containerPath("/a/./b/", id: "c").path, "/a/b")
         XCTAssertThrowsError(try Cgroup.containerPath("/a/../b", id: "c")) {
             XCTAssertEqual(message($0), "linux.cgroupsPath: must not contain \"..\" components")

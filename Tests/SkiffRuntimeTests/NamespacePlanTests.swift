@@ -3,6 +3,7 @@
 import CShim
 import SkiffSpec
 import XCTest
+
 @testable import SkiffRuntime
 
 final class NamespacePlanTests: XCTestCase {
@@ -14,7 +15,8 @@ final class NamespacePlanTests: XCTestCase {
 
     func testRuncDefaultAllButCgroupAreMadeByClone3() {
         let p = NamespacePlan(Spec.runcDefault())
-        XCTAssertEqual(NamespacePlan.describe(p.cloneFlags), "CLONE_NEWPID|CLONE_NEWNET|CLONE_NEWNS|CLONE_NEWIPC|CLONE_NEWUTS")
+        XCTAssertEqual(
+            NamespacePlan.describe(p.cloneFlags), "CLONE_NEWPID|CLONE_NEWNET|CLONE_NEWNS|CLONE_NEWIPC|CLONE_NEWUTS")
         // The cgroup namespace is unshared after the child is in its cgroup, or it would be
         // rooted at skiff's cgroup.
         XCTAssertEqual(NamespacePlan.describe(p.unshareFlags), "CLONE_NEWCGROUP")
@@ -22,8 +24,10 @@ final class NamespacePlanTests: XCTestCase {
     }
 
     func testAJoinedUserNamespaceDelaysEverythingButPid() {
-        let p = plan([LinuxNamespace(type: .pid), LinuxNamespace(type: .mount), LinuxNamespace(type: .network),
-                      LinuxNamespace(type: .user, path: "/proc/1/ns/user")])
+        let p = plan([
+            LinuxNamespace(type: .pid), LinuxNamespace(type: .mount), LinuxNamespace(type: .network),
+            LinuxNamespace(type: .user, path: "/proc/1/ns/user"),
+        ])
         XCTAssertEqual(p.cloneFlags, SK_CLONE_NEWPID)
         XCTAssertEqual(p.unshareFlags, SK_CLONE_NEWNS | SK_CLONE_NEWNET)
         XCTAssertTrue(p.has(.user))
