@@ -22,7 +22,13 @@ let package = Package(
         .target(name: "SkiffRuntime", dependencies: ["SkiffSpec", "CShim", "CSeccomp", "CCap"]),
         .executableTarget(name: "skiff", dependencies: ["SkiffRuntime", "SkiffSpec"]),
         .testTarget(name: "SkiffSpecTests", dependencies: ["SkiffSpec"]),
-        .testTarget(name: "SkiffRuntimeTests", dependencies: ["SkiffRuntime"]),
+        // Unit tests of the runtime's pure parts (no root): cgroup values, the device BPF
+        // program, namespace flags, mount options, the quick-run spec builder.
+        .testTarget(name: "SkiffRuntimeTests", dependencies: ["SkiffRuntime", "SkiffSpec"]),
+        // Unit tests of the command line (argument parser, size parser): they import the
+        // executable module itself (`@testable import skiff`; SwiftPM renames its entry point
+        // in test builds), so the CLI keeps its one-target layout.
+        .testTarget(name: "SkiffCLITests", dependencies: ["skiff", "SkiffRuntime", "SkiffSpec"]),
         .testTarget(name: "SkiffIntegrationTests", dependencies: []),
     ],
     swiftLanguageModes: [.v5]

@@ -122,16 +122,6 @@ public enum QuickRun {
         return spec
     }
 
-    /// "64m" → 67108864. Accepts b, k, m, g (either case), or plain bytes.
-    public static func parseSize(_ text: String, flag: String) throws -> Int64 {
-        let units: [Character: Int64] = ["b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
-        var digits = text.lowercased()
-        var unit: Int64 = 1
-        if let last = digits.last, let u = units[last] { unit = u; digits.removeLast() }
-        guard let n = Int64(digits), n >= 0, n <= Int64.max / unit else { throw SkiffError("\(flag): invalid size \"\(text)\" (use e.g. 512k, 64m, 1g)") }
-        return n * unit
-    }
-
     /// HOST:CTR[:ro|rw] → a bind mount.
     static func volume(_ v: String) throws -> Mount {
         let parts = v.split(separator: ":").map(String.init)

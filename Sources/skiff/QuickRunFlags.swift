@@ -53,8 +53,8 @@ func quickRunOptions(_ args: ParsedArgs, rootfs: String, command: [String]) thro
     o.volumes = args.all("volume")
     o.tmpfs = args.all("tmpfs")
     o.readOnly = args.bool("read-only")
-    if let m = args.value("memory") { o.memory = try QuickRun.parseSize(m, flag: "--memory") }
-    if let m = args.value("memory-swap") { o.memorySwap = m == "-1" ? -1 : try QuickRun.parseSize(m, flag: "--memory-swap") }
+    if let m = args.value("memory") { o.memory = try ByteSize.parse(m, flag: "--memory") }
+    if let m = args.value("memory-swap") { o.memorySwap = try ByteSize.parse(m, flag: "--memory-swap", unlimited: true) }
     if let c = args.value("cpus") {
         guard let v = Double(c) else { throw SkiffError("--cpus \(c): expected a number such as 0.5") }
         o.cpus = v

@@ -72,7 +72,7 @@ enum UpdateCommand: Command {
         }
         func bytes(_ flag: String) throws -> Int64? {
             guard let text = args.value(flag) else { return nil }
-            return try ramInBytes(text, flag: flag)
+            return try ByteSize.parse(text, flag: "--" + flag, unlimited: true)
         }
         let limit = try bytes("memory"), reservation = try bytes("memory-reservation"), swap = try bytes("memory-swap")
         if limit != nil || reservation != nil || swap != nil {
@@ -87,26 +87,5 @@ enum UpdateCommand: Command {
         if let pids = try int("pids-limit", Int64.self) { r.pids = LinuxPids(limit: pids) }
         if let weight = try int("blkio-weight", UInt16.self) { r.blockIO = LinuxBlockIO(weight: weight) }
         return r
-    }
-
-    /// docker/go-units RAMInBytes, as runc parses sizes: "1024", "4k", "4m", "1.5g",
-    /// "4MiB", "4mb" (binary multiples); "-1" is unlimited.
-    static func ramInBytes(_ text: String, flag: String) throws -> Int64 {
-        if text == "-1" { return -1 }
-        var s = Substring(text.lowercased())
-        let number = s.prefix { $0.isNumber || $0 == "." }
-        s = s.dropFirst(number.count)
-        if s.hasPrefix(" ") { s = s.dropFirst() }
-        var multiplier: Double = 1
-        if let unit = s.first, let power = ["k": 1, "m": 2, "g": 3, "t": 4, "p": 5][unit] {
-            multiplier = pow(1024, Double(power))
-            s = s.dropFirst()
-        }
-        if s.hasPrefix("i") { s = s.dropFirst() }
-        if s.hasPrefix("b") { s = s.dropFirst() }
-        guard let value = Double(number), s.isEmpty else {
-            throw SkiffError("--\(flag): invalid size \"\(text)\" (e.g. 64m, 1g, or -1)")
-        }
-        return Int64(value * multiplier)
     }
 }

@@ -46,7 +46,8 @@ enum Env {
 /// Run a program to completion. Output goes through files, not pipes: a detached
 /// container inherits skiff's stdout, and a pipe would stay open as long as it runs.
 @discardableResult
-func runProgram(_ program: String, _ args: [String], stdin: String? = nil, env: [String: String]? = nil) -> Result {
+func runProgram(_ program: String, _ args: [String], stdin: String? = nil, env: [String: String]? = nil,
+                cwd: String? = nil) -> Result {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-out-\(UUID().uuidString)")
     try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -57,6 +58,7 @@ func runProgram(_ program: String, _ args: [String], stdin: String? = nil, env: 
     p.executableURL = URL(fileURLWithPath: program)
     p.arguments = args
     if let env { p.environment = env }
+    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     p.standardOutput = try! FileHandle(forWritingTo: outURL)
     p.standardError = try! FileHandle(forWritingTo: errURL)
     if let stdin {
@@ -81,6 +83,8 @@ final class Sandbox {
     let dir: URL
     let stateRoot: String
     private let before: LeakSnapshot
+    /// linux.cgroupsPath of every bundle this sandbox wrote (the leak check looks there too).
+    private var cgroupsPaths: [String] = []
 
     init() throws {
         try Env.requireIntegration()
@@ -90,10 +94,12 @@ final class Sandbox {
         before = LeakSnapshot.take()
     }
 
-    /// skiff --root <private root> ARGS
+    /// skiff --root <private root> ARGS. skiff runs in the sandbox directory, so whatever it
+    /// starts on the host (hooks, the --rm watcher) can be traced back to this test by its
+    /// working directory even after it has been orphaned (see `assertNothingLeftBehind`).
     @discardableResult
     func skiff(_ args: [String], stdin: String? = nil) -> Result {
-        runProgram(Env.skiff, ["--root", stateRoot] + args, stdin: stdin)
+        runProgram(Env.skiff, ["--root", stateRoot] + args, stdin: stdin, cwd: dir.path)
     }
 
     /// A bundle whose config is `skiff spec`'s default, adjusted for tests (no terminal,
@@ -112,6 +118,7 @@ final class Sandbox {
         process["args"] = args
         config["process"] = process
         edit(&config)
+        noteCgroupsPath(config)
         try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted]).write(to: url)
         return b.path
     }
@@ -121,61 +128,134 @@ final class Sandbox {
         let b = dir.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: b, withIntermediateDirectories: true)
         try config.write(to: b.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        if let parsed = json(config) { noteCgroupsPath(parsed) }
         return b.path
+    }
+
+    private func noteCgroupsPath(_ config: [String: Any]) {
+        if let path = (config["linux"] as? [String: Any])?["cgroupsPath"] as? String, !path.isEmpty { cgroupsPaths.append(path) }
     }
 
     /// Containers still in the state root.
     var stateEntries: [String] { (try? FileManager.default.contentsOfDirectory(atPath: stateRoot)) ?? [] }
 
-    /// Assert nothing is left: no container state, no new mount, no new process in a
-    /// foreign pid namespace.
+    /// Assert nothing is left:
+    /// - no container state;
+    /// - no new mount in this mount namespace (compared by mount id, so a mount stacked on a
+    ///   path that was already mounted counts);
+    /// - no new live process that is this test's: in a foreign pid namespace (a container's),
+    ///   or on the host and traceable to this sandbox (its working directory, root, binary,
+    ///   command line, environment or an open file is in the sandbox directory: hooks and
+    ///   the --rm watcher inherit skiff's working directory), or a descendant of this test
+    ///   process or of such a process;
+    /// - no cgroup at the sandbox's default path (/skiff/TAG-ID) or at a linux.cgroupsPath
+    ///   one of its bundles asked for.
     func assertNothingLeftBehind(file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(stateEntries, [], "state directories left behind", file: file, line: line)
         let after = LeakSnapshot.take()
-        XCTAssertEqual(after.mounts.subtracting(before.mounts), [], "mounts left behind", file: file, line: line)
-        // Processes can take a moment to be reaped by the host's init.
-        var extra = after.foreignPids.subtracting(before.foreignPids)
-        for _ in 0..<50 where !extra.isEmpty {
+        let mounts = after.mounts.filter { before.mounts[$0.key] == nil }.map { "\($0.key): \($0.value)" }.sorted()
+        XCTAssertEqual(mounts, [], "mounts left behind", file: file, line: line)
+        // Processes can take a moment to be reaped (by this machine's init, under load).
+        var extra = leftoverProcesses(after)
+        for _ in 0..<100 where !extra.isEmpty {
             usleep(20_000)
-            extra = LeakSnapshot.take().foreignPids.subtracting(before.foreignPids)
+            extra = leftoverProcesses(LeakSnapshot.take())
         }
-        let described = extra.sorted().map { pid in
-            "\(pid): " + ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "?").replacingOccurrences(of: "\0", with: " ")
+        XCTAssertEqual(extra, [], "processes left behind", file: file, line: line)
+        XCTAssertEqual(leftoverCgroups(), [], "cgroups left behind", file: file, line: line)
+    }
+
+    /// The new live processes of `now` that belong to this test, described.
+    private func leftoverProcesses(_ now: LeakSnapshot) -> [String] {
+        let me = getpid()
+        let new = now.processes.filter { before.processes[$0.key] == nil && $0.value.pid != me }
+        let byPid = Dictionary(new.values.map { ($0.pid, $0) }, uniquingKeysWith: { a, _ in a })
+        var ours = Set(new.values.filter { $0.foreignPidNamespace || refersToSandbox($0.pid) }.map(\.pid))
+        // Descendants of this test process or of one of ours (ppid chains through new processes).
+        func isOurs(_ pid: Int32, depth: Int = 0) -> Bool {
+            guard depth < 64, let p = byPid[pid] else { return false }
+            if ours.contains(pid) || p.ppid == me { return true }
+            return isOurs(p.ppid, depth: depth + 1)
         }
-        XCTAssertEqual(described, [], "processes left behind", file: file, line: line)
-        XCTAssertEqual(Cgroup2.leftovers(stateRoot: stateRoot), [], "cgroups left behind", file: file, line: line)
+        ours.formUnion(new.values.map(\.pid).filter { isOurs($0) })
+        return ours.sorted().compactMap { byPid[$0].map { "\($0.pid) (parent \($0.ppid)): \($0.cmdline)" } }
+    }
+
+    /// Does this process use something in the sandbox directory?
+    private func refersToSandbox(_ pid: Int32) -> Bool {
+        let root = dir.resolvingSymlinksInPath().path
+        func inside(_ path: String?) -> Bool { path.map { $0 == root || $0.hasPrefix(root + "/") } ?? false }
+        func link(_ name: String) -> String? { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/\(name)") }
+        if inside(link("cwd")) || inside(link("root")) || inside(link("exe")) { return true }
+        for name in ["cmdline", "environ"] {
+            if let data = FileManager.default.contents(atPath: "/proc/\(pid)/\(name)"),
+               String(decoding: data, as: UTF8.self).contains(root) { return true }
+        }
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+        return fds.contains { inside(link("fd/" + $0)) }
+    }
+
+    /// Cgroups of this sandbox's containers still there.
+    private func leftoverCgroups() -> [String] {
+        guard let mount = Cgroup2.mount else { return [] }
+        var left = Cgroup2.leftovers(stateRoot: stateRoot)
+        // A relative cgroupsPath is under the parent of skiff's own cgroup (this process's).
+        let own = Cgroup2.cgroup(of: Int(getpid())) ?? "/"
+        let base = own == "/" ? "" : (own as NSString).deletingLastPathComponent
+        for path in cgroupsPaths {
+            let full = path.hasPrefix("/") ? path : (base == "/" ? "" : base) + "/" + path
+            if FileManager.default.fileExists(atPath: mount + full) { left.append(full) }
+        }
+        return left
     }
 
     deinit {
         // Clean up whatever a failed test left, so one failure does not cascade.
-        for id in stateEntries { _ = runProgram(Env.skiff, ["--root", stateRoot, "delete", "--force", id]) }
+        for id in stateEntries { _ = runProgram(Env.skiff, ["--root", stateRoot, "delete", "--force", id], cwd: dir.path) }
         try? FileManager.default.removeItem(at: dir)
     }
 }
 
+/// What a test could leave behind, seen from this process at one moment.
 struct LeakSnapshot {
-    let mounts: Set<String>
-    let foreignPids: Set<Int32>
+    struct Proc {
+        let pid: Int32
+        let ppid: Int32
+        let foreignPidNamespace: Bool
+        let cmdline: String
+    }
+
+    /// This mount namespace's mounts by mount id: "MOUNT POINT (root ROOT, FSTYPE SOURCE)".
+    let mounts: [String: String]
+    /// Live processes (zombies hold nothing but a pid), keyed by "PID STARTTIME" so that a
+    /// reused pid is a different process.
+    let processes: [String: Proc]
 
     static func take() -> LeakSnapshot {
         let info = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
-        // Mount point and source of every mount (ids change, paths don't).
-        let mounts = Set(info.split(separator: "\n").map { line -> String in
+        // "36 35 98:0 /mnt1 /mnt/parent rw,noatime master:1 - ext3 /dev/root rw"
+        var mounts: [String: String] = [:]
+        for line in info.split(separator: "\n") {
             let f = line.split(separator: " ")
-            return f.count > 4 ? "\(f[4]) \(f[3])" : String(line)
-        })
+            guard f.count > 4 else { continue }
+            let tail = line.components(separatedBy: " - ").last?.split(separator: " ").prefix(2).joined(separator: " ") ?? ""
+            mounts[String(f[0])] = "\(f[4]) (root \(f[3]), \(tail))"
+        }
         let myNs = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid")) ?? ""
-        var pids = Set<Int32>()
+        var processes: [String: Proc] = [:]
         for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            // Zombies are dead: they hold nothing but a pid until their parent reaps them
-            // (orphans go to this machine's pid 1, which reaps slowly).
             guard let pid = Int32(name),
                   let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
-                  let state = stat.split(separator: ")").last?.split(separator: " ").first, state != "Z",
+                  let close = stat.lastIndex(of: ")") else { continue }
+            // After "(comm)": state, ppid, ..., starttime (field 22 of the whole line).
+            let f = stat[stat.index(after: close)...].split(separator: " ")
+            guard f.count > 19, f[0] != "Z", let ppid = Int32(f[1]),
                   let ns = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(name)/ns/pid") else { continue }
-            if ns != myNs { pids.insert(pid) }
+            let cmdline = FileManager.default.contents(atPath: "/proc/\(name)/cmdline")
+                .map { String(decoding: $0, as: UTF8.self).replacingOccurrences(of: "\0", with: " ") } ?? "?"
+            processes["\(pid) \(f[19])"] = Proc(pid: pid, ppid: ppid, foreignPidNamespace: ns != myNs, cmdline: cmdline)
         }
-        return LeakSnapshot(mounts: mounts, foreignPids: pids)
+        return LeakSnapshot(mounts: mounts, processes: processes)
     }
 }
 

@@ -11,6 +11,7 @@ final class IsolationTests: XCTestCase {
         let r = s.skiff(["run", "-b", b, "h"])
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertEqual(r.out, "box1\nexample.org")
+        s.assertNothingLeftBehind()
     }
 
     func testPid1IsTheContainerProcess() throws {
@@ -22,20 +23,26 @@ final class IsolationTests: XCTestCase {
         XCTAssertEqual(lines.dropFirst().first, "sh")
         // Only the shell and the ls/grep it runs exist in the pid namespace.
         XCTAssertLessThanOrEqual(Int(lines.last ?? "") ?? 99, 3)
+        s.assertNothingLeftBehind()
     }
 
     func testHostMountsInvisible() throws {
         let s = try Sandbox()
-        let r = s.skiff(["run", "-b", try s.bundle(args: ["cat", "/proc/self/mountinfo"]), "m"])
+        let b = try s.bundle(args: ["cat", "/proc/self/mountinfo"])
+        let r = s.skiff(["run", "-b", b, "m"])
         XCTAssertEqual(r.code, 0, r.stderr)
-        let points = r.out.split(separator: "\n").map { $0.split(separator: " ")[4] }
+        let points = r.out.split(separator: "\n").map { String($0.split(separator: " ")[4]) }
         XCTAssertEqual(points.first, "/")
-        for p in points {
-            XCTAssertTrue(["/", "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup"].contains(String(p))
-                || p.hasPrefix("/proc/") || p.hasPrefix("/sys/"), "unexpected mount \(p)")
-        }
+        // Only the spec's mounts, and its masked and read-only paths (each a mount over a
+        // path under /proc or /sys): nothing else of the host's.
+        let config = try XCTUnwrap(json(try String(contentsOfFile: b + "/config.json", encoding: .utf8)))
+        let linux = try XCTUnwrap(config["linux"] as? [String: Any])
+        let expected = Set(["/"] + ((config["mounts"] as? [[String: Any]]) ?? []).compactMap { $0["destination"] as? String }
+                           + (linux["maskedPaths"] as? [String] ?? []) + (linux["readonlyPaths"] as? [String] ?? []))
+        for p in points { XCTAssertTrue(expected.contains(p), "unexpected mount \(p)") }
         XCTAssertFalse(r.out.contains(s.dir.path), "the host's temp dir is visible")
         XCTAssertFalse(points.contains("/work"))
+        s.assertNothingLeftBehind()
     }
 
     func testReadonlyRootAndWritableTmpfs() throws {
@@ -43,6 +50,7 @@ final class IsolationTests: XCTestCase {
         let r = s.skiff(["run", "-b", try s.bundle(args: ["sh", "-c", "touch /x 2>/dev/null && echo wrote; touch /dev/shm/y && echo shm"]), "ro"])
         XCTAssertEqual(r.out, "shm")
         XCTAssertFalse(FileManager.default.fileExists(atPath: Env.rootfs! + "/x"))
+        s.assertNothingLeftBehind()
     }
 
     func testDevices() throws {
@@ -69,6 +77,7 @@ final class IsolationTests: XCTestCase {
         4
         ok
         """)
+        s.assertNothingLeftBehind()
     }
 
     func testLoopbackUpInNewNetworkNamespace() throws {
@@ -79,6 +88,7 @@ final class IsolationTests: XCTestCase {
         let flags = Int(lines.first?.dropFirst(2) ?? "", radix: 16) ?? 0
         XCTAssertEqual(flags & 1, 1, "lo is not up: \(r.out)")
         XCTAssertEqual(lines.dropFirst().map(String.init), ["lo"])
+        s.assertNothingLeftBehind()
     }
 
     func testUserEnvCwdUmask() throws {
@@ -93,12 +103,14 @@ final class IsolationTests: XCTestCase {
         let r = s.skiff(["run", "-b", b, "u"])
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertEqual(r.out, "uid=1000 gid=1001 groups=10(wheel),20(dialout)\n/tmp\n0027\nhello\n/")
+        s.assertNothingLeftBehind()
     }
 
     func testHomeFromPasswd() throws {
         let s = try Sandbox()
         let r = s.skiff(["run", "-b", try s.bundle(args: ["sh", "-c", "echo $HOME"]), "home"])
         XCTAssertEqual(r.out, "/root")
+        s.assertNothingLeftBehind()
     }
 
     func testJoinNetworkNamespaceByPath() throws {
@@ -147,5 +159,6 @@ final class IsolationTests: XCTestCase {
         let s = try Sandbox()
         let r = s.skiff(["run", "-b", try s.bundle(args: ["sh", "-c", "wc -l"]), "in"], stdin: "a\nb\nc\n")
         XCTAssertEqual(r.out, "3")
+        s.assertNothingLeftBehind()
     }
 }

@@ -107,7 +107,16 @@ final class LifecycleTests: XCTestCase {
             wait(for: [done], timeout: 10)
             XCTAssertEqual(result?.code, Int32(code), "signal \(sig)")
         }
-        XCTAssertEqual(s.skiff(["kill", "nope", "FOO"]).code, 1)
+        // A bad signal name or number on a live container (not an unknown one, which would
+        // fail before the signal is parsed): refused, and the container keeps running.
+        XCTAssertEqual(s.skiff(["run", "-d", "-b", try s.bundle("live", args: ["sleep", "60"]), "live"]).code, 0)
+        for bad in ["FOO", "99"] {
+            let r = s.skiff(["kill", "live", bad])
+            XCTAssertEqual(r.code, 1)
+            XCTAssertEqual(r.err, "skiff: unknown signal \"\(bad)\"")
+        }
+        XCTAssertEqual(json(s.skiff(["state", "live"]).stdout)?["status"] as? String, "running")
+        XCTAssertEqual(s.skiff(["delete", "-f", "live"]).code, 0)
         s.assertNothingLeftBehind()
     }
 
@@ -119,10 +128,20 @@ final class LifecycleTests: XCTestCase {
         guard runProgram("/usr/bin/stat", ["-fc", "%T", unified]).out == "cgroup2fs" else {
             throw XCTSkip("no cgroup2 mount at \(unified) to cover (this test is for hybrid hosts)")
         }
-        let b = try s.bundle(args: ["true"])
+        // The container reports its own cgroup: with no hierarchy found, skiff makes none, so
+        // the container stays in skiff's (the test's) v2 cgroup, not in /skiff/TAG-covered.
+        let b = try s.bundle(args: ["cat", "/proc/self/cgroup"]) { c in
+            var linux = c["linux"] as! [String: Any]
+            linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]).filter { $0["type"] as? String != "cgroup" }
+            c["linux"] = linux
+        }
         let r = runProgram("/usr/bin/unshare", ["--mount", "sh", "-c",
                                                 "mount -t tmpfs cover \(unified) && \(Env.skiff) --root \(s.stateRoot) run -b \(b) covered"])
         XCTAssertEqual(r.code, 0, r.stderr)
+        let own = try String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("0::") }
+        let inside = r.stdout.split(separator: "\n").first { $0.hasPrefix("0::") }
+        XCTAssertNotNil(own)
+        XCTAssertEqual(inside, own, "the container was put in a cgroup: \(r.stdout)")
         s.assertNothingLeftBehind()
     }
 
@@ -146,7 +165,19 @@ final class LifecycleTests: XCTestCase {
             XCTAssertEqual(r.err, "skiff: container \"nope\" does not exist")
         }
         XCTAssertEqual(s.skiff(["delete", "--force", "nope"]).code, 0, "runc: delete --force of a missing container succeeds")
-        XCTAssertEqual(s.skiff(["state", "../x"]).code, 1)
+        // Ids that would name a path outside the state root are refused as ids, for every
+        // command, and nothing is written anywhere.
+        let b = try s.bundle(args: ["true"])
+        for id in ["../x", "a/b", "", ".."] {
+            for cmd in [["state", id], ["create", "-b", b, id], ["run", "-b", b, id]] {
+                let r = s.skiff(cmd)
+                XCTAssertEqual(r.code, 1, cmd.joined(separator: " "))
+                XCTAssertEqual(r.err, "skiff: invalid container id \"\(id)\": use letters, digits, '_', '+', '-' and '.'",
+                               cmd.joined(separator: " "))
+            }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: s.dir.appendingPathComponent("x").path))
+        s.assertNothingLeftBehind()
     }
 
     func testList() throws {

@@ -32,6 +32,7 @@ final class ExecTests: XCTestCase {
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertEqual(r.out, "uid=405(guest) gid=100(users) groups=10(wheel)\nguest\n/tmp")
         XCTAssertEqual(s.skiff(["delete", "-f", "ex"]).code, 0)
+        s.assertNothingLeftBehind()
     }
 
     func testExecWithProcessJSON() throws {
@@ -46,6 +47,7 @@ final class ExecTests: XCTestCase {
         try #"{"user": {"uid": 0, "gid": 0}, "args": "sh", "cwd": "/"}"#.write(to: file, atomically: true, encoding: .utf8)
         XCTAssertEqual(s.skiff(["exec", "--process", file.path, "ex"]).err, "skiff: \(file.path): process.args: expected an array of strings")
         XCTAssertEqual(s.skiff(["delete", "-f", "ex"]).code, 0)
+        s.assertNothingLeftBehind()
     }
 
     func testExecStdinEOFThroughPipes() throws {
@@ -54,6 +56,7 @@ final class ExecTests: XCTestCase {
         let r = s.skiff(["exec", "ex", "sh", "-c", "cat | wc -c"], stdin: "12345")
         XCTAssertEqual(r.out, "5")
         XCTAssertEqual(s.skiff(["delete", "-f", "ex"]).code, 0)
+        s.assertNothingLeftBehind()
     }
 
     func testExecDetachedWithPidFile() throws {
@@ -65,7 +68,8 @@ final class ExecTests: XCTestCase {
         let pid = try XCTUnwrap(Int32(try String(contentsOfFile: pidFile, encoding: .utf8)))
         let comm = try String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)
         XCTAssertEqual(comm, "sleep\n")
-        XCTAssertEqual(s.skiff(["delete", "-f", "ex"]).code, 0)
+        let deleted = s.skiff(["delete", "-f", "ex"])
+        XCTAssertEqual(deleted.code, 0, deleted.stderr)
         s.assertNothingLeftBehind()
     }
 
@@ -75,7 +79,19 @@ final class ExecTests: XCTestCase {
         XCTAssertEqual(s.skiff(["exec", "c", "true"]).err, "skiff: cannot exec in a created container")
         XCTAssertEqual(s.skiff(["exec", "nope", "true"]).err, "skiff: container \"nope\" does not exist")
         XCTAssertEqual(s.skiff(["delete", "c"]).code, 0)
-        XCTAssertEqual(s.skiff(["exec", "-d", "-t", "c", "sh"]).code, 1)
+        // A stopped container (its program was killed; its state is kept until delete).
+        XCTAssertEqual(s.skiff(["run", "-d", "-b", try s.bundle("t", args: ["sleep", "60"]), "stopped"]).code, 0)
+        XCTAssertEqual(s.skiff(["kill", "stopped", "KILL"]).code, 0)
+        XCTAssertTrue(waitFor { json(s.skiff(["state", "stopped"]).stdout)?["status"] as? String == "stopped" })
+        XCTAssertEqual(s.skiff(["exec", "stopped", "true"]).err, "skiff: cannot exec in a stopped container")
+        XCTAssertEqual(s.skiff(["delete", "stopped"]).code, 0)
+        // exec -t -d on a running container needs somewhere to send the pty.
+        try running(s)
+        let tty = s.skiff(["exec", "-d", "-t", "ex", "sh"])
+        XCTAssertEqual(tty.code, 1)
+        XCTAssertEqual(tty.err, "skiff: cannot allocate tty if skiff will detach without setting console socket")
+        XCTAssertEqual(s.skiff(["delete", "-f", "ex"]).code, 0)
+        s.assertNothingLeftBehind()
     }
 
     func testExecTTYThroughConsoleSocket() throws {
@@ -97,6 +113,7 @@ final class ExecTests: XCTestCase {
         XCTAssertEqual(client?.code, 0, "transcript: \(client?.stdout ?? "") \(client?.stderr ?? "")")
         XCTAssertTrue(client?.stderr.contains("received fd with name /dev/ptmx") == true)
         XCTAssertEqual(s.skiff(["delete", "-f", "ex"]).code, 0)
+        s.assertNothingLeftBehind()
     }
 }
 
@@ -127,6 +144,7 @@ final class TerminalTests: XCTestCase {
                                                 Env.skiff, "--root", s.stateRoot, "run", "-b", b, "con"])
         XCTAssertEqual(r.code, 0, r.stdout)
         XCTAssertTrue(r.stdout.contains("88:0"), r.stdout) // major 136 = 0x88: a pts device
+        s.assertNothingLeftBehind()
     }
 
     func testDetachedTerminalWithoutSocketRefused() throws {
@@ -159,12 +177,18 @@ final class SignalTests: XCTestCase {
         p.standardOutput = FileHandle.nullDevice
         try p.run()
         XCTAssertTrue(waitFor { FileManager.default.fileExists(atPath: log.appendingPathComponent("ready").path) })
-        for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH] {
+        // One at a time, each once the shell has logged the one before (a fixed delay is not
+        // enough under load, and pending signals are handled in number order, not sent order).
+        let gotURL = log.appendingPathComponent("got")
+        for (n, sig) in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH].enumerated() {
             kill(p.processIdentifier, sig)
-            usleep(150_000)
+            XCTAssertTrue(waitFor { ((try? String(contentsOf: gotURL, encoding: .utf8)) ?? "").split(separator: "\n").count > n },
+                          "signal \(sig) was not forwarded")
         }
         kill(p.processIdentifier, SIGALRM)
         p.waitUntilExit()
+        // Exit status 9 from the container (its ALRM trap), not skiff killed by signal 9.
+        XCTAssertEqual(p.terminationReason, .exit)
         XCTAssertEqual(p.terminationStatus, 9)
         let got = try String(contentsOf: log.appendingPathComponent("got"), encoding: .utf8)
         XCTAssertEqual(got.split(separator: "\n"), ["INT", "TERM", "HUP", "QUIT", "USR1", "USR2", "WINCH"])
@@ -180,7 +204,9 @@ final class HookTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let log = dir.appendingPathComponent("log").path
         func hook(_ kind: String) -> [String: Any] {
-            ["path": "/bin/sh", "args": ["sh", "-c", "echo \"\(kind) $(cat)\" >> \(log)"], "timeout": 10]
+            // Each hook logs its kind, the mount namespace it runs in, and the state it read.
+            ["path": "/bin/sh", "args": ["sh", "-c", "echo \"\(kind) $(readlink /proc/self/ns/mnt) $(cat)\" >> \(log)"],
+             "timeout": 10]
         }
         let kinds = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]
         let b = try s.bundle(args: ["true"]) { c in
@@ -198,8 +224,23 @@ final class HookTests: XCTestCase {
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.map { String($0.split(separator: " ")[0]) }, kinds)
         let statuses = ["created", "creating", "creating", "created", "running", "stopped"] // prestart: "created" (runtime spec)
+        // createContainer and startContainer run in the container's mount namespace (the
+        // log directory is bound at the same path, and /bin/sh exists on both sides, so
+        // only the namespace tells); the others run in skiff's, this test's.
+        let hostNs = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/mnt")
+        let inContainer = ["createContainer", "startContainer"]
+        for line in lines {
+            let fields = line.split(separator: " ", maxSplits: 2).map(String.init)
+            guard fields.count == 3 else { XCTFail("bad hook line: \(line)"); continue }
+            if inContainer.contains(fields[0]) {
+                XCTAssertNotEqual(fields[1], hostNs, "\(fields[0]) ran in the host's mount namespace")
+                XCTAssertTrue(fields[1].hasPrefix("mnt:["), fields[1])
+            } else {
+                XCTAssertEqual(fields[1], hostNs, "\(fields[0]) ran outside skiff's mount namespace")
+            }
+        }
         for (line, status) in zip(lines, statuses) {
-            let state = try XCTUnwrap(json(String(line.drop { $0 != " " }.dropFirst())), String(line))
+            let state = try XCTUnwrap(json(String(line.split(separator: " ", maxSplits: 2).last ?? "")), String(line))
             XCTAssertEqual(state["id"] as? String, "hooked")
             XCTAssertEqual(state["status"] as? String, status, String(line))
             XCTAssertEqual(state["bundle"] as? String, b)
@@ -234,10 +275,18 @@ final class HookTests: XCTestCase {
 
     func testFailingPoststartIsNotFatal() throws {
         let s = try Sandbox()
+        let log = s.dir.appendingPathComponent("hooks.log").path
+        func logged(_ kind: String) -> [String: Any] { ["path": "/bin/sh", "args": ["sh", "-c", "echo \(kind) >> \(log)"]] }
         let b = try s.bundle(args: ["sh", "-c", "exit 6"]) { c in
-            c["hooks"] = ["poststart": [["path": "/bin/false"]], "poststop": [["path": "/bin/false"]]]
+            c["hooks"] = ["poststart": [logged("poststart"), ["path": "/bin/false"]],
+                          "poststop": [logged("poststop"), ["path": "/bin/false"]]]
         }
-        XCTAssertEqual(s.skiff(["run", "-b", b, "ps"]).code, 6)
+        let r = s.skiff(["run", "-b", b, "ps"])
+        XCTAssertEqual(r.code, 6)
+        // Both kinds ran, and each failure was reported without stopping the container's life.
+        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8), "poststart\npoststop\n")
+        XCTAssertTrue(r.stderr.contains("hooks.poststart[1] /bin/false: exit status 1"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("hooks.poststop[1] /bin/false: exit status 1"), r.stderr)
         s.assertNothingLeftBehind()
     }
 }
@@ -267,5 +316,6 @@ final class DescriptorTests: XCTestCase {
         let st = try XCTUnwrap(json(s.skiff(["state", "pf"]).stdout))
         XCTAssertEqual(try String(contentsOfFile: pidFile, encoding: .utf8), "\(st["pid"] as! Int)")
         XCTAssertEqual(s.skiff(["delete", "-f", "pf"]).code, 0)
+        s.assertNothingLeftBehind()
     }
 }

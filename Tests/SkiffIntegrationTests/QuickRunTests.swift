@@ -113,7 +113,7 @@ final class QuickRunTests: XCTestCase {
 
     func testSizesAndBadFlags() throws {
         let s = try Sandbox()
-        XCTAssertEqual(quick(s, ["--rm", "--memory", "12x", "true"]).err, "skiff: --memory: invalid size \"12x\" (use e.g. 512k, 64m, 1g)")
+        XCTAssertEqual(quick(s, ["--rm", "--memory", "12x", "true"]).err, "skiff: --memory: invalid size \"12x\" (use e.g. 512k, 64m, 1.5g)")
         XCTAssertEqual(s.skiff(["run", "--tty", "x"]).err, "skiff: --tty needs --rootfs (with a bundle, put it in config.json)")
         let spec = s.dir.appendingPathComponent("specdir")
         try FileManager.default.createDirectory(at: spec, withIntermediateDirectories: true)
@@ -128,6 +128,7 @@ final class QuickRunTests: XCTestCase {
         XCTAssertEqual((c["process"] as? [String: Any])?["args"] as? [String], ["echo", "hi"])
         XCTAssertEqual(c["hostname"] as? String, "web")
         XCTAssertEqual((c["annotations"] as? [String: String])?["run.skiff.overlay"], "true")
+        s.assertNothingLeftBehind()
     }
 
     /// The rootfs is the lower layer: a container that writes, deletes and chmods leaves
@@ -142,12 +143,9 @@ final class QuickRunTests: XCTestCase {
         XCTAssertEqual(st["status"] as? String, "stopped", "without --rm the container stays, like docker")
         let diff = s.skiff(["diff", "writer"])
         XCTAssertEqual(diff.code, 0, diff.stderr)
+        // Depth first, names sorted in each directory (a parent before what it holds).
         XCTAssertEqual(diff.out.split(separator: "\n").map(String.init),
-                       ["C /etc", "C /etc/hostname", "A /etc/newfile", "D /etc/motd", "C /root", "A /root/dir", "A /root/dir/f"].sorted { a, b in
-                           diff.out.range(of: a)!.lowerBound < diff.out.range(of: b)!.lowerBound
-                       })
-        XCTAssertEqual(Set(diff.out.split(separator: "\n").map(String.init)),
-                       ["C /etc", "C /etc/hostname", "A /etc/newfile", "D /etc/motd", "C /root", "A /root/dir", "A /root/dir/f"])
+                       ["C /etc", "C /etc/hostname", "D /etc/motd", "A /etc/newfile", "C /root", "A /root/dir", "A /root/dir/f"])
         XCTAssertEqual(s.skiff(["delete", "writer"]).code, 0)
         XCTAssertFalse(FileManager.default.fileExists(atPath: s.stateRoot + "/writer"), "the upper layer is removed by delete")
         s.assertNothingLeftBehind()
