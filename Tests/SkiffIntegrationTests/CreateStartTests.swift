@@ -144,6 +144,7 @@ final class SpecConformanceTests: XCTestCase {
         XCTAssertEqual(r.out, "joined")
         // The namespace's other member sees it too: it is the joined one that changed.
         XCTAssertEqual(runProgram("/usr/bin/nsenter", ["--uts=\(nsPath)", "hostname"]).out, "joined")
+        holder.terminate(); holder.waitUntilExit() // the test's own process, not a leak
         s.assertNothingLeftBehind()
     }
 
