@@ -19,12 +19,20 @@ public struct CreateOptions {
     public var spec: Spec?
     /// Give the container /dev/null as stdin (`run --rootfs` without -i).
     public var stdinNull = false
+    /// Init's stdout and stderr (the log relay's pipes, Detached.swift); -1: inherited.
+    public var stdoutFd: Int32 = -1
+    public var stderrFd: Int32 = -1
+    /// Launch again into the existing state directory of a stopped container (start
+    /// again, Detached.swift): it is not made, and not removed if the launch fails.
+    public var reuseStateDir = false
     public init() {}
 }
 
 public struct Runtime {
     public let store: StateStore
-    public init(root: String) { store = StateStore(root: root) }
+    /// Where containers keep what outlives a run: writable layers, logs, volumes (Detached.swift).
+    public let dataRoot: String
+    public init(root: String, dataRoot: String = Runtime.defaultDataRoot) { store = StateStore(root: root); self.dataRoot = dataRoot }
 
     // MARK: create
 
@@ -45,7 +53,7 @@ public struct Runtime {
 
     /// create's work; in the foreground (`run`) mode init waits on the socket instead of
     /// the fifo, and skiff stays its parent.
-    private func launch(id: String, options: CreateOptions, foreground: Bool) throws -> Launched {
+    func launch(id: String, options: CreateOptions, foreground: Bool) throws -> Launched {
         try StateStore.validate(id: id)
         let dir = store.directory(id)
         let bundle = options.spec == nil ? absolutePath(options.bundle, relativeTo: currentDirectory()) : dir
@@ -72,7 +80,7 @@ public struct Runtime {
 
         // From here on everything made is undone if a step fails.
         try mkdirAll(store.root, mode: 0o711)
-        if mkdir(dir, 0o711) != 0 {
+        if mkdir(dir, 0o711) != 0 && !(options.reuseStateDir && errno == EEXIST) {
             throw SkiffError(errno == EEXIST ? "container \"\(id)\" already exists" : "mkdir \(dir): \(errnoText())")
         }
         var child: Int32 = 0
@@ -82,7 +90,7 @@ public struct Runtime {
             if !succeeded {
                 if child > 0 { Glibc.kill(child, SIGKILL); var st: Int32 = 0; waitpid(child, &st, 0) }
                 cgroup?.destroy()
-                removeAll(dir)
+                if !options.reuseStateDir { removeAll(dir); removeAll(dataDirectory(id)) }
             }
         }
         if options.spec != nil { try writeFile(dir + "/config.json", spec.json(indent: "\t")) }
@@ -96,8 +104,8 @@ public struct Runtime {
         // An overlay root: the rootfs is the lower layer, the container writes to its own upper.
         var overlay: OverlayLayers?
         if spec.annotations?[OverlayLayers.annotation] == "true" {
-            overlay = OverlayLayers(lower: rootfs, stateDir: dir)
-            try overlay!.create()
+            overlay = OverlayLayers(lower: rootfs, stateDir: dir, dataDir: dataDirectory(id))
+            try overlay!.create(reuse: options.reuseStateDir)
         }
         var childSockOpen = true // closed right after the clone; an fd number must never be closed twice
         defer { if childSockOpen { childSock.close() } }
@@ -202,6 +210,7 @@ public struct Runtime {
     public func start(id: String) throws {
         let record = try store.load(id)
         let status = store.status(of: record)
+        if status == .stopped && isQuickRun(record) { return try startAgain(record) } // Detached.swift
         guard status == .created else {
             throw SkiffError(status == .stopped ? "cannot start a container that has stopped" : "cannot start an already \(status.rawValue) container")
         }
@@ -332,13 +341,16 @@ public struct Runtime {
         if status == .running || status == .paused {
             guard force else { throw SkiffError("cannot delete container \"\(id)\" that is not stopped: \(status.rawValue)") }
         }
+        if isQuickRun(record) { try? writeFile(stopRequestPath(id), "") } // its monitor must not --restart it
         if status != .stopped {
             let pids = processes(of: record)
             Explain.step("kill processes", "kill(\(pids), SIGKILL)") { for pid in pids { Glibc.kill(pid, SIGKILL) } }
             try waitForExit(record)
         }
         try ContainerCgroup.remove(record) // what is left in the cgroup is killed first
+        waitForMonitor(id) // it writes the exit code once init is gone (Detached.swift)
         Explain.step("remove state", "rm -r \(store.directory(id))") { removeAll(store.directory(id)) }
+        removeAll(dataDirectory(id))
         Hooks.runLogged(record.config.hooks?.poststop, kind: "poststop",
                         state: Hooks.state(id, .stopped, pid: nil, bundle: record.bundle, spec: record.config))
     }

@@ -37,7 +37,7 @@ struct InitProcess {
             let fifo = try waitForStart()
             try Hooks.run(spec.hooks?.startContainer, kind: "startContainer",
                           state: Hooks.state(id, .created, pid: hostPid, bundle: bundle, spec: spec))
-            ProcessSetup.exec(prepared, keep: fifo.map { [$0] } ?? [])
+            ProcessSetup.exec(prepared, keep: fifo.map { [$0] } ?? [], asInit: spec.annotations?[InitReaper.annotation] == "true")
         } catch {
             try? sync.send("error " + ((error as? SkiffError)?.message ?? "\(error)"))
             _exit(1)
@@ -114,6 +114,9 @@ struct InitProcess {
             dup2(null, 0)
             close(null)
         }
+        // A detached quick-run container writes into the log relay's pipes (Detached.swift).
+        if options.stdoutFd >= 0 { try sys("dup2 stdout") { dup2(options.stdoutFd, 1) } }
+        if options.stderrFd >= 0 { try sys("dup2 stderr") { dup2(options.stderrFd, 2) } }
 
         return try ProcessSetup.prepare(process, preserveFds: options.preserveFds, linux: spec.linux, sync: sync)
     }
@@ -137,7 +140,7 @@ struct InitProcess {
     /// may wait a long time for `start`; an inherited pipe or socket must not stay open
     /// that long (the caller would never see EOF on it), nor reach the container.
     private func closeInheritedFds() {
-        ProcessSetup.closeInheritedFds(preserve: options.preserveFds, keep: [sync.fd, stateDirFd, Log.fd, consoleFd])
+        ProcessSetup.closeInheritedFds(preserve: options.preserveFds, keep: [sync.fd, stateDirFd, Log.fd, consoleFd, options.stdoutFd, options.stderrFd])
     }
 
     /// Block until `skiff start` (it opens exec.fifo for reading) or, in foreground

@@ -15,17 +15,22 @@ public struct OverlayLayers: Codable {
 
     public static let annotation = "run.skiff.overlay"
 
-    /// The layers of container `dir` (its state directory) over `lower`.
-    init(lower: String, stateDir dir: String) {
+    /// The layers of a container over `lower`: the writable ones in its data directory
+    /// (they survive stop and start), the mount point in its state directory.
+    init(lower: String, stateDir dir: String, dataDir: String) {
         self.lower = lower
-        upper = dir + "/upper"
-        work = dir + "/work"
+        upper = dataDir + "/upper"
+        work = dataDir + "/work"
         merged = dir + "/merged"
     }
 
-    /// Create the directories (skiff, on the host).
-    func create() throws {
-        for d in [upper, work, merged] { try sys("mkdir \(d)") { mkdir(d, 0o755) } }
+    /// Create the directories (skiff, on the host); `reuse` keeps existing ones (start again).
+    func create(reuse: Bool = false) throws {
+        try mkdirAll(dirname(of: upper), mode: 0o700)
+        for d in [upper, work, merged] {
+            if reuse && isDirectory(d) { continue }
+            try sys("mkdir \(d)") { mkdir(d, 0o755) }
+        }
     }
 
     /// Mount the overlay on `merged` (the container's init, inside its private mount

@@ -218,7 +218,8 @@ enum ProcessSetup {
     ///    needs until execve (init's exec.fifo, whose closing tells `start` it is done);
     ///  * the seccomp filter is loaded, then the CAP_SYS_ADMIN kept for it is dropped.
     /// Nothing is printed after the filter is loaded except an exec failure.
-    static func exec(_ p: PreparedProcess, keep: Set<Int32> = []) -> Never {
+    /// With `asInit` (--init), a small init stays behind as the parent (InitReaper.swift).
+    static func exec(_ p: PreparedProcess, keep: Set<Int32> = [], asInit: Bool = false) -> Never {
         p.filter?.explain()
         if p.filter != nil { p.capabilities.explainDrop() }
         Explain.note("start program", "execve(\"\(p.path)\", \(p.args))")
@@ -235,6 +236,7 @@ enum ProcessSetup {
             try? writeAll(2, Array("skiff: \((error as? SkiffError)?.message ?? "\(error)")\n".utf8))
             _exit(127)
         }
+        if asInit { InitReaper.forkProgram(args: p.args, keep: keep) }
         execve(p.path, cArgs, cEnv)
         let msg = "skiff: exec \(p.path): \(errnoText())\n"
         try? writeAll(2, Array(msg.utf8))

@@ -19,7 +19,8 @@ enum SpecCommand: Command {
         if access(path, F_OK) == 0 { throw SkiffError("\(path) exists. Remove it first") }
         var spec = Spec.runcDefault()
         if let rootfs = args.value("rootfs") {
-            let quick = try quickRunOptions(args, rootfs: try RootfsCache.prepare(rootfs), command: args.positionals)
+            var quick = try quickRunOptions(args, rootfs: try RootfsCache.prepare(rootfs), command: args.positionals)
+            quick.dataRoot = global.dataRoot
             spec = try QuickRun.spec(quick, id: args.value("name") ?? "skiff")
         } else if let flag = quickOnlyFlags.first(where: { args.has($0) }) {
             throw SkiffError("--\(flag) needs --rootfs")
