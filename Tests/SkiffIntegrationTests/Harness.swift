@@ -80,6 +80,8 @@ func runProgram(_ program: String, _ args: [String], stdin: String? = nil, env: 
 final class Sandbox {
     let dir: URL
     let stateRoot: String
+    /// The data root (SKIFF_DATA): writable layers, logs, volumes of this test's containers.
+    let dataRoot: String
     private let before: LeakSnapshot
 
     init() throws {
@@ -87,13 +89,21 @@ final class Sandbox {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         stateRoot = dir.appendingPathComponent("state").path
+        dataRoot = dir.appendingPathComponent("data").path
         before = LeakSnapshot.take()
     }
 
     /// skiff --root <private root> ARGS
     @discardableResult
     func skiff(_ args: [String], stdin: String? = nil) -> Result {
-        runProgram(Env.skiff, ["--root", stateRoot] + args, stdin: stdin)
+        runProgram(Env.skiff, ["--root", stateRoot] + args, stdin: stdin, env: environment)
+    }
+
+    /// This process's environment with SKIFF_DATA pointing into the sandbox.
+    var environment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["SKIFF_DATA"] = dataRoot
+        return env
     }
 
     /// A bundle whose config is `skiff spec`'s default, adjusted for tests (no terminal,
@@ -131,6 +141,8 @@ final class Sandbox {
     /// foreign pid namespace.
     func assertNothingLeftBehind(file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(stateEntries, [], "state directories left behind", file: file, line: line)
+        let data = (try? FileManager.default.contentsOfDirectory(atPath: dataRoot + "/containers")) ?? []
+        XCTAssertEqual(data, [], "container data directories left behind", file: file, line: line)
         let after = LeakSnapshot.take()
         XCTAssertEqual(after.mounts.subtracting(before.mounts), [], "mounts left behind", file: file, line: line)
         // Processes can take a moment to be reaped by the host's init.
@@ -148,7 +160,7 @@ final class Sandbox {
 
     deinit {
         // Clean up whatever a failed test left, so one failure does not cascade.
-        for id in stateEntries { _ = runProgram(Env.skiff, ["--root", stateRoot, "delete", "--force", id]) }
+        for id in stateEntries { _ = runProgram(Env.skiff, ["--root", stateRoot, "delete", "--force", id], env: environment) }
         try? FileManager.default.removeItem(at: dir)
     }
 }
