@@ -30,9 +30,7 @@ public struct CreateOptions {
 
 public struct Runtime {
     public let store: StateStore
-    /// Where containers keep what outlives a run: writable layers, logs, volumes (Detached.swift).
-    public let dataRoot: String
-    public init(root: String, dataRoot: String = Runtime.defaultDataRoot) { store = StateStore(root: root); self.dataRoot = dataRoot }
+    public init(root: String) { store = StateStore(root: root) }
 
     // MARK: create
 
@@ -79,21 +77,29 @@ public struct Runtime {
         }
 
         // From here on everything made is undone if a step fails.
-        try mkdirAll(store.root, mode: 0o711)
+        // The state root is root's alone (runc's is 0700 too); each container's directory
+        // stays 0711 so a user-namespaced init can reach exec.fifo by its directory fd.
+        try mkdirAll(store.root, mode: 0o700)
+        _ = chmod(store.root, 0o700)
         if mkdir(dir, 0o711) != 0 && !(options.reuseStateDir && errno == EEXIST) {
             throw SkiffError(errno == EEXIST ? "container \"\(id)\" already exists" : "mkdir \(dir): \(errnoText())")
         }
         var child: Int32 = 0
         var succeeded = false
         var cgroup: ContainerCgroup?
+        var overlay: OverlayLayers?
         defer {
             if !succeeded {
                 if child > 0 { Glibc.kill(child, SIGKILL); var st: Int32 = 0; waitpid(child, &st, 0) }
                 cgroup?.destroy()
-                if !options.reuseStateDir { removeAll(dir); removeAll(dataDirectory(id)) }
+                if !options.reuseStateDir {
+                    removeAll(dir)
+                    if let overlay, isDirectory(overlay.upper) { removeAll(overlay.dataDir) }
+                }
             }
         }
-        if options.spec != nil { try writeFile(dir + "/config.json", spec.json(indent: "\t")) }
+        // The quick-run config holds the -e/--env-file values: for root's eyes only.
+        if options.spec != nil { try writeFile(dir + "/config.json", spec.json(indent: "\t"), mode: 0o600) }
         if !foreground {
             try sys("mkfifo exec.fifo") { mkfifo(store.fifoPath(id), 0o622) }
             try UserNamespace.giveToContainerRoot(store.fifoPath(id), spec: spec) // init opens it as that uid
@@ -102,10 +108,11 @@ public struct Runtime {
         defer { close(dirFd) }
         let (parentSock, childSock) = try SyncSocket.pair()
         // An overlay root: the rootfs is the lower layer, the container writes to its own upper.
-        var overlay: OverlayLayers?
         if spec.annotations?[OverlayLayers.annotation] == "true" {
-            overlay = OverlayLayers(lower: rootfs, stateDir: dir, dataDir: dataDirectory(id))
-            try overlay!.create(reuse: options.reuseStateDir)
+            try OverlayLayers.checkLowerPath(rootfs)
+            let layers = OverlayLayers(lower: rootfs, dataDir: store.dataDirectory(id))
+            try layers.create(reuse: options.reuseStateDir)
+            overlay = layers
         }
         var childSockOpen = true // closed right after the clone; an fd number must never be closed twice
         defer { if childSockOpen { childSock.close() } }
@@ -134,6 +141,7 @@ public struct Runtime {
         }
         childSock.close()
         childSockOpen = false
+        try cgroup?.adopt(child) // cgroup v1 device rules: before init goes on
 
         if plan.isNew(.user) { try writeIDMappings(pid: child, linux: spec.linux) }
         try parentSock.send("go \(child)")
@@ -161,7 +169,7 @@ public struct Runtime {
         let record = ContainerRecord(
             ociVersion: spec.ociVersion, id: id, pid: child, bundle: bundle, rootfs: rootfs, created: rfc3339Now(),
             owner: "", annotations: spec.annotations, initStartTime: ProcessInfo.startTime(of: child) ?? 0,
-            cgroupPath: cgroup?.path ?? "", config: spec, overlay: overlay)
+            cgroupPath: cgroup?.path ?? "", config: spec, overlay: overlay, deviceCgroupV1: cgroup?.deviceV1Dir)
         try store.save(record)
         if let pidFile = options.pidFile {
             try writeFileAtomic(absolutePath(pidFile, relativeTo: currentDirectory()), "\(child)")
@@ -349,8 +357,10 @@ public struct Runtime {
         }
         try ContainerCgroup.remove(record) // what is left in the cgroup is killed first
         waitForMonitor(id) // it writes the exit code once init is gone (Detached.swift)
+        // The data directory first (overlay layers, log): once the state is gone, nothing is left.
+        let data = record.overlay?.dataDir ?? store.dataDirectory(id)
+        if isDirectory(data) { Explain.step("remove layers", "rm -r \(data)") { removeAll(data) } }
         Explain.step("remove state", "rm -r \(store.directory(id))") { removeAll(store.directory(id)) }
-        removeAll(dataDirectory(id))
         Hooks.runLogged(record.config.hooks?.poststop, kind: "poststop",
                         state: Hooks.state(id, .stopped, pid: nil, bundle: record.bundle, spec: record.config))
     }

@@ -11,7 +11,7 @@
 //                            ├─ waitpid(init) → ROOT/ID/exit (the exit code `list` shows)
 //                            └─ --rm: delete; --restart: launch again; else exit
 //
-// The log is DATA/containers/ID/container.log in the CRI logging format that containerd
+// The log is DATA/containers/[TAG-]ID/container.log in the CRI logging format that containerd
 // and CRI-O write for Kubernetes, one record per line:
 //   2026-11-29T12:00:00.123456789Z stdout F hello
 // (F: a full line; P: a partial one, continued by the next record of that stream).
@@ -22,14 +22,8 @@ import Glibc
 import SkiffSpec
 
 extension Runtime {
-    /// $SKIFF_DATA, else /var/lib/skiff (as Docker keeps /var/lib/docker).
-    public static var defaultDataRoot: String {
-        getenv("SKIFF_DATA").map { String(cString: $0) } ?? "/var/lib/skiff"
-    }
-
-    /// DATA/containers/ID: the writable layer and the log; removed by delete.
-    public func dataDirectory(_ id: String) -> String { dataRoot + "/containers/" + id }
-    public func logPath(_ id: String) -> String { dataDirectory(id) + "/container.log" }
+    /// In the container's data directory (StateStore.dataDirectory), next to its layers.
+    public func logPath(_ id: String) -> String { store.dataDirectory(id) + "/container.log" }
     func exitPath(_ id: String) -> String { store.directory(id) + "/exit" }
     func monitorPath(_ id: String) -> String { store.directory(id) + "/monitor" }
     /// Present while `stop` or `delete` ends the container: the monitor must not restart it.
@@ -162,12 +156,7 @@ struct Monitor {
 
     /// Launch and start the container with its output going to new pipes (or its pty).
     private func start(_ options: inout CreateOptions) throws -> Started {
-        try mkdirAll(runtime.dataDirectory(id), mode: 0o700)
-        let log = try sys("open \(runtime.logPath(id))") {
-            open(runtime.logPath(id), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        }
         var ok = false
-        defer { if !ok { close(log) } }
         unlink(runtime.exitPath(id))
         let tty = options.spec?.process?.terminal == true
         var out: [Int32] = [-1, -1], err: [Int32] = [-1, -1]
@@ -189,6 +178,18 @@ struct Monitor {
             if let master = launched.master { close(master) }
             if options.reuseStateDir { Glibc.kill(launched.record.pid, SIGKILL); var st: Int32 = 0; waitpid(launched.record.pid, &st, 0) }
             else { try? runtime.delete(id: id, force: true) }
+            throw error
+        }
+        // The data directory exists now (launch made the overlay layers there); a fresh
+        // container's log starts empty, a started-again one's goes on.
+        let log: Int32
+        do {
+            try mkdirAll(runtime.store.dataDirectory(id), mode: 0o700)
+            log = try sys("open \(runtime.logPath(id))") { open(runtime.logPath(id), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600) }
+        } catch {
+            if let master = launched.master { close(master) }
+            Glibc.kill(launched.record.pid, SIGKILL); var st: Int32 = 0; waitpid(launched.record.pid, &st, 0)
+            if !options.reuseStateDir { try? runtime.delete(id: id, force: true) }
             throw error
         }
         try writeFileAtomic(runtime.monitorPath(id), "\(getpid()) \(ProcessInfo.startTime(of: getpid()) ?? 0)\n", mode: 0o600)

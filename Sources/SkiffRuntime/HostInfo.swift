@@ -24,13 +24,13 @@ extension Runtime {
         let seccomp = (readText("/proc/self/status") ?? "").contains("Seccomp:")
         out.append(("Seccomp", (seccomp ? "supported" : "not supported by this kernel") + ", libseccomp \(libseccompVersion())"))
         out.append(("State root", store.root))
-        out.append(("Data root", dataRoot + " (writable layers, logs, volumes)"))
+        out.append(("Data root", StateStore.dataRoot + " (writable layers, logs, volumes)"))
         var counts: [ContainerStatus: Int] = [:]
         let ids = store.ids()
         for id in ids { if let (_, s) = try? state(id: id) { counts[s, default: 0] += 1 } }
         out.append(("Containers", "\(ids.count)"))
         for s in [ContainerStatus.running, .paused, .stopped, .created] { out.append(("  " + s.rawValue.prefix(1).uppercased() + s.rawValue.dropFirst(), "\(counts[s] ?? 0)")) }
-        out.append(("Volumes", "\(Volumes(dataRoot: dataRoot).names().count)"))
+        out.append(("Volumes", "\(Volumes(dataRoot: StateStore.dataRoot).names().count)"))
         return out
     }
 }

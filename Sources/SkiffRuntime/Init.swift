@@ -46,6 +46,12 @@ struct InitProcess {
 
     /// Namespaces, root filesystem and process attributes; returns what to exec.
     private mutating func setUp() throws -> PreparedProcess {
+        // A session of its own, before anything else: otherwise the caller's terminal
+        // stays the container's controlling tty, and a program in the image can open
+        // /dev/tty and push keystrokes into the administrator's shell with TIOCSTI
+        // (runc calls setsid() for every init and exec too). With process.terminal the
+        // new pty becomes the controlling tty of this new session (Terminal.swift).
+        try ProcessSetup.newSession()
         umask(0) // device nodes and directories get exactly the modes asked for
         closeInheritedFds()
         guard let go = try sync.receive(), go.hasPrefix("go ") else { _exit(1) } // skiff went away
@@ -116,7 +122,10 @@ struct InitProcess {
         }
         // A detached quick-run container writes into the log relay's pipes (Detached.swift).
         if options.stdoutFd >= 0 { try sys("dup2 stdout") { dup2(options.stdoutFd, 1) } }
-        if options.stderrFd >= 0 { try sys("dup2 stderr") { dup2(options.stderrFd, 2) } }
+        if options.stderrFd >= 0 {
+            if Explain.enabled { Explain.fd = fcntl(2, F_DUPFD_CLOEXEC, 3) } // --explain stays on skiff's stderr
+            try sys("dup2 stderr") { dup2(options.stderrFd, 2) }
+        }
 
         return try ProcessSetup.prepare(process, preserveFds: options.preserveFds, linux: spec.linux, sync: sync)
     }

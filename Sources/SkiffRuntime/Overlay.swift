@@ -15,27 +15,45 @@ public struct OverlayLayers: Codable {
 
     public static let annotation = "run.skiff.overlay"
 
-    /// The layers of a container over `lower`: the writable ones in its data directory
-    /// (they survive stop and start), the mount point in its state directory.
-    init(lower: String, stateDir dir: String, dataDir: String) {
+    /// The layers of the container whose data directory is `dir` over `lower`.
+    init(lower: String, dataDir dir: String) {
         self.lower = lower
-        upper = dataDir + "/upper"
-        work = dataDir + "/work"
+        upper = dir + "/upper"
+        work = dir + "/work"
         merged = dir + "/merged"
     }
 
-    /// Create the directories (skiff, on the host); `reuse` keeps existing ones (start again).
+    /// The directory holding the layers (StateStore.dataDirectory).
+    var dataDir: String { dirname(of: upper) }
+
+    /// Create the directories (skiff, on the host). The data directory is 0700 (and its
+    /// parent too): the upper layer holds whatever the container wrote, setuid files and
+    /// device nodes included, which no host user may reach (review M6). `reuse`: start
+    /// again (Detached.swift), the layers of the container's last run are kept.
     func create(reuse: Bool = false) throws {
-        try mkdirAll(dirname(of: upper), mode: 0o700)
-        for d in [upper, work, merged] {
-            if reuse && isDirectory(d) { continue }
-            try sys("mkdir \(d)") { mkdir(d, 0o755) }
+        let containers = dirname(of: dataDir)
+        try mkdirAll(containers, mode: 0o700)
+        _ = chmod(containers, 0o700)
+        if reuse && isDirectory(upper) && isDirectory(work) && isDirectory(merged) { return }
+        if mkdir(dataDir, 0o700) != 0 {
+            throw SkiffError(errno == EEXIST ? "\(dataDir) already exists (a container of that name was not deleted)" : "mkdir \(dataDir): \(errnoText())")
+        }
+        for d in [upper, work, merged] { try sys("mkdir \(d)") { mkdir(d, 0o755) } }
+    }
+
+    /// The characters overlayfs reads as separators in its options: a lower directory
+    /// whose path holds one would add layers or options (`--rootfs "/x:/"` would stack the
+    /// host's /). Such a path is refused (review L5).
+    static func checkLowerPath(_ path: String) throws {
+        if let c = path.first(where: { $0 == ":" || $0 == "," || $0 == "\\" }) {
+            throw SkiffError("rootfs \(path): the overlay root cannot use a path containing \"\(c)\" (overlayfs reads it as a separator)")
         }
     }
 
     /// Mount the overlay on `merged` (the container's init, inside its private mount
     /// namespace, so the mount disappears with the container).
     func mount() throws {
+        try OverlayLayers.checkLowerPath(lower)
         let data = "lowerdir=\(lower),upperdir=\(upper),workdir=\(work)"
         try mountFS("overlay", merged, "overlay", 0, data, what: "root filesystem", shown: merged)
     }

@@ -35,7 +35,7 @@ public struct QuickRunOptions {
     /// --restart, for detached containers (Detached.swift).
     public var restart: RestartPolicy?
     /// Where named volumes live (DATA/volumes/NAME, Volumes.swift).
-    public var dataRoot = Runtime.defaultDataRoot
+    public var dataRoot = StateStore.dataRoot
     public init() {}
 }
 

@@ -25,7 +25,6 @@ enum RunCommand: Command {
         let id = args.value("name") ?? QuickRun.generatedName()
         let rootfs = try RootfsCache.prepare(rootfsArg)
         var quick = try quickRunOptions(args, rootfs: rootfs, command: args.positionals)
-        quick.dataRoot = global.dataRoot
         if let r = args.value("restart") {
             let policy = try RestartPolicy(parsing: r)
             if policy.mode != .no && !args.bool("detach") { throw SkiffError("--restart \(r): needs -d (a detached container has a monitor to restart it)") }

@@ -19,8 +19,7 @@ enum SpecCommand: Command {
         if access(path, F_OK) == 0 { throw SkiffError("\(path) exists. Remove it first") }
         var spec = Spec.runcDefault()
         if let rootfs = args.value("rootfs") {
-            var quick = try quickRunOptions(args, rootfs: try RootfsCache.prepare(rootfs), command: args.positionals)
-            quick.dataRoot = global.dataRoot
+            let quick = try quickRunOptions(args, rootfs: try RootfsCache.prepare(rootfs), command: args.positionals)
             spec = try QuickRun.spec(quick, id: args.value("name") ?? "skiff")
         } else if let flag = quickOnlyFlags.first(where: { args.has($0) }) {
             throw SkiffError("--\(flag) needs --rootfs")

@@ -10,7 +10,7 @@ enum VolumeCommand: Command {
     static let flagsAnywhere = true
 
     static func run(_ args: ParsedArgs, _ global: Global) throws -> Int32 {
-        let volumes = Volumes(dataRoot: global.dataRoot)
+        let volumes = Volumes(dataRoot: StateStore.dataRoot)
         let names = Array(args.positionals.dropFirst())
         switch args.positionals.first {
         case "ls", "list":

@@ -7,8 +7,7 @@ import SkiffRuntime
 /// Options shared by every command.
 struct Global {
     var root = "/run/skiff"
-    var dataRoot = Runtime.defaultDataRoot
-    var runtime: Runtime { Runtime(root: root, dataRoot: dataRoot) }
+    var runtime: Runtime { Runtime(root: root) }
 }
 
 protocol Command {
@@ -94,14 +93,14 @@ func main() -> Int32 {
         let parsed = try ArgParser.parse(argv.dropFirst(), flags: globalFlags)
         if parsed.bool("version") { printOut(versionText()); return 0 }
         if let root = parsed.value("root") ?? getenv("SKIFF_ROOT").map({ String(cString: $0) }) { global.root = root }
-        if let data = parsed.value("data-root") { global.dataRoot = data }
+        // The runtime reads $SKIFF_DATA (StateStore.dataRoot); the flag sets it for this run.
+        if let data = parsed.value("data-root") { setenv("SKIFF_DATA", data, 1) }
         if let fmt = parsed.value("log-format") {
             guard fmt == "text" || fmt == "json" else { throw SkiffError("--log-format: unknown format \"\(fmt)\" (text or json)") }
             Log.json = fmt == "json"
         }
         if parsed.bool("debug") { Log.level = .debug }
         if parsed.bool("explain") || getenv("SKIFF_EXPLAIN").map({ String(cString: $0) == "1" }) == true { Explain.enabled = true }
-        if let path = parsed.value("log"), !path.isEmpty { try Log.open(path: path) }
         guard let name = parsed.positionals.first, !parsed.bool("help") else {
             printOut(topUsage()); return parsed.bool("help") ? 0 : 1
         }
@@ -113,6 +112,9 @@ func main() -> Int32 {
             printOut(command.usage()); return 0
         }
         let args = try ArgParser.parse(rest, flags: command.flags, stopAtPositional: !command.flagsAnywhere)
+        // Before skiff opens any fd of its own (the log is the first).
+        try checkPassedFdsAreOpen(args, command: name)
+        if let path = parsed.value("log"), !path.isEmpty { try Log.open(path: path) }
         Log.debug("skiff \(argv.dropFirst().joined(separator: " "))")
         return try command.run(args, global)
     } catch {
