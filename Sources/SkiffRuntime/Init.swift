@@ -37,7 +37,9 @@ struct InitProcess {
             let fifo = try waitForStart()
             try Hooks.run(spec.hooks?.startContainer, kind: "startContainer",
                           state: Hooks.state(id, .created, pid: hostPid, bundle: bundle, spec: spec))
-            ProcessSetup.exec(prepared, keep: fifo.map { [$0] } ?? [], asInit: spec.annotations?[InitReaper.annotation] == "true")
+            // The fifo (or, in the foreground, the socket) closes at execve: `start` and a
+            // detached run's monitor know the program runs, its capabilities dropped.
+            ProcessSetup.exec(prepared, keep: fifo.map { [$0] } ?? [sync.fd], asInit: spec.annotations?[InitReaper.annotation] == "true")
         } catch {
             try? sync.send("error " + ((error as? SkiffError)?.message ?? "\(error)"))
             _exit(1)
