@@ -19,6 +19,12 @@ public struct CreateOptions {
     public var spec: Spec?
     /// Give the container /dev/null as stdin (`run --rootfs` without -i).
     public var stdinNull = false
+    /// Init's stdout and stderr (the log relay's pipes, Detached.swift); -1: inherited.
+    public var stdoutFd: Int32 = -1
+    public var stderrFd: Int32 = -1
+    /// Launch again into the existing state directory of a stopped container (start
+    /// again, Detached.swift): it is not made, and not removed if the launch fails.
+    public var reuseStateDir = false
     public init() {}
 }
 
@@ -45,7 +51,7 @@ public struct Runtime {
 
     /// create's work; in the foreground (`run`) mode init waits on the socket instead of
     /// the fifo, and skiff stays its parent.
-    private func launch(id: String, options: CreateOptions, foreground: Bool) throws -> Launched {
+    func launch(id: String, options: CreateOptions, foreground: Bool) throws -> Launched {
         try StateStore.validate(id: id)
         let dir = store.directory(id)
         let bundle = options.spec == nil ? absolutePath(options.bundle, relativeTo: currentDirectory()) : dir
@@ -82,7 +88,7 @@ public struct Runtime {
         // stays 0711 so a user-namespaced init can reach exec.fifo by its directory fd.
         try mkdirAll(store.root, mode: 0o700)
         _ = chmod(store.root, 0o700)
-        if mkdir(dir, 0o711) != 0 {
+        if mkdir(dir, 0o711) != 0 && !(options.reuseStateDir && errno == EEXIST) {
             throw SkiffError(errno == EEXIST ? "container \"\(id)\" already exists" : "mkdir \(dir): \(errnoText())")
         }
         var child: Int32 = 0
@@ -94,8 +100,10 @@ public struct Runtime {
             if !succeeded {
                 if child > 0 { Glibc.kill(child, SIGKILL); var st: Int32 = 0; waitpid(child, &st, 0) }
                 cgroup?.destroy()
-                removeAll(dir)
-                if let overlay, overlayMade { removeAll(overlay.dataDir) }
+                if !options.reuseStateDir {
+                    removeAll(dir)
+                    if let overlay, overlayMade { removeAll(overlay.dataDir) }
+                }
             }
         }
         // An overlay root: the rootfs is the lower layer, the container writes to its own
@@ -130,7 +138,7 @@ public struct Runtime {
         let dirFd = try sys("open \(dir)") { open(dir, SK_O_PATH | O_DIRECTORY | O_CLOEXEC) }
         defer { close(dirFd) }
         let (parentSock, childSock) = try SyncSocket.pair()
-        try overlay?.create()
+        try overlay?.create(reuse: options.reuseStateDir)
         overlayMade = overlay != nil
         var childSockOpen = true // closed right after the clone; an fd number must never be closed twice
         defer { if childSockOpen { childSock.close() } }
@@ -257,6 +265,7 @@ public struct Runtime {
     public func start(id: String) throws {
         let record = try store.load(id)
         let status = store.status(of: record)
+        if status == .stopped && isQuickRun(record) { return try startAgain(record) } // Detached.swift
         guard status == .created else {
             if status == .stopped, let failure = initFailure(id) { throw failure }
             throw SkiffError(status == .stopped ? "cannot start a container that has stopped" : "cannot start an already \(status.rawValue) container")
@@ -404,16 +413,18 @@ public struct Runtime {
         if status == .running || status == .paused {
             guard force else { throw SkiffError("cannot delete container \"\(id)\" that is not stopped: \(status.rawValue)") }
         }
+        if isQuickRun(record) { try? writeFile(stopRequestPath(id), "") } // its monitor must not --restart it
         if status != .stopped {
             let pids = processes(of: record)
             Explain.step("kill processes", "kill(\(pids), SIGKILL)") { for pid in pids { Glibc.kill(pid, SIGKILL) } }
             try waitForExit(record)
         }
         try ContainerCgroup.remove(record) // what is left in the cgroup is killed first
+        waitForMonitor(id) // it writes the exit code once init is gone (Detached.swift)
+        // The data directory first (overlay layers, log): once the state is gone, nothing is left.
+        let data = record.overlay?.dataDir ?? store.dataDirectory(id)
+        if isDirectory(data) { Explain.step("remove layers", "rm -r \(data)") { removeAll(data) } }
         Explain.step("remove state", "rm -r \(store.directory(id))") { removeAll(store.directory(id)) }
-        if let overlay = record.overlay {
-            Explain.step("remove layers", "rm -r \(overlay.dataDir)") { removeAll(overlay.dataDir) }
-        }
         guard record.pid > 0 else { return } // a create that never finished: no container to stop
         Hooks.runLogged(record.config.hooks?.poststop, kind: "poststop",
                         state: Hooks.state(id, .stopped, pid: nil, bundle: record.bundle, spec: record.config))

@@ -51,9 +51,11 @@ struct InitProcess {
             step = "startContainer hooks"
             try Hooks.run(spec.hooks?.startContainer, kind: "startContainer",
                           state: Hooks.state(id, .created, pid: hostPid, bundle: bundle, spec: spec))
+            // The fifo (or, in the foreground, the socket) closes at execve: `start` and a
+            // detached run's monitor know the program runs, its capabilities dropped.
             var keep: Set<Int32> = reportFd >= 0 ? [reportFd] : []
-            if let fifo { keep.insert(fifo) }
-            ProcessSetup.exec(prepared, keep: keep, report: reportFd)
+            keep.insert(fifo ?? sync.fd)
+            ProcessSetup.exec(prepared, keep: keep, report: reportFd, asInit: spec.annotations?[InitReaper.annotation] == "true")
         } catch {
             ChildExit.fail(error, step: step, sync: syncOpen ? sync : nil, report: reportFd)
         }
@@ -147,6 +149,12 @@ struct InitProcess {
             dup2(null, 0)
             close(null)
         }
+        // A detached quick-run container writes into the log relay's pipes (Detached.swift).
+        if options.stdoutFd >= 0 { try sys("dup2 stdout") { dup2(options.stdoutFd, 1) } }
+        if options.stderrFd >= 0 {
+            if Explain.enabled { Explain.fd = fcntl(2, F_DUPFD_CLOEXEC, 3) } // --explain stays on skiff's stderr
+            try sys("dup2 stderr") { dup2(options.stderrFd, 2) }
+        }
 
         return try ProcessSetup.prepare(process, preserveFds: options.preserveFds, linux: spec.linux, sync: sync)
     }
@@ -170,7 +178,8 @@ struct InitProcess {
     /// may wait a long time for `start`; an inherited pipe or socket must not stay open
     /// that long (the caller would never see EOF on it), nor reach the container.
     private func closeInheritedFds() {
-        ProcessSetup.closeInheritedFds(preserve: options.preserveFds, keep: [sync.fd, stateDirFd, reportFd, Log.fd, consoleFd])
+        ProcessSetup.closeInheritedFds(preserve: options.preserveFds,
+                                       keep: [sync.fd, stateDirFd, reportFd, Log.fd, consoleFd, options.stdoutFd, options.stderrFd])
     }
 
     /// Block until `skiff start` (it opens exec.fifo for reading) or, in foreground

@@ -15,6 +15,9 @@ public struct Inspection {
     public let capabilities: [(String, [String])]  // CapEff → names
     public let seccomp: String
     public let noNewPrivs: String
+    /// Set by the caller: a stopped detached container's exit code, and its log file.
+    public var exitCode: Int32?
+    public var logPath: String?
 
     public init(record: ContainerRecord, status: ContainerStatus) {
         self.record = record
@@ -69,6 +72,9 @@ public struct Inspection {
             ("id", .string(record.id)), ("status", .string(status.rawValue)), ("pid", .integer(status == .stopped ? 0 : record.pid)),
             ("bundle", .string(record.bundle)), ("rootfs", .string(record.rootfs)), ("created", .string(record.created)),
         ]
+        if let exitCode { doc.append(("exitCode", .integer(exitCode))) }
+        if let logPath { doc.append(("log", .string(logPath))) }
+        doc.append(("process", processJSON)) // InspectProcess.swift
         doc.append(("namespaces", .array(namespaces.map { ns in
             .object([("type", .string(ns.type)), ("inode", .integer(ns.inode)), ("host", ns.hostInode.map { .integer($0) } ?? .null),
                      ("shared", .bool(ns.shared))])
@@ -87,7 +93,10 @@ public struct Inspection {
     /// A readable report.
     public var text: String {
         var s = "container   \(record.id)\nstatus      \(status.rawValue)\npid         \(status == .stopped ? 0 : record.pid)\nbundle      \(record.bundle)\nrootfs      \(record.rootfs)\n"
+        if let exitCode { s += "exit code   \(exitCode)\n" }
+        if let logPath { s += "log         \(logPath)\n" }
         if let o = record.overlay { s += "overlay     lower \(o.lower)\n            upper \(o.upper)\n" }
+        s += processText
         if !namespaces.isEmpty {
             s += "\nnamespaces  (inode; host's)\n"
             for ns in namespaces {

@@ -42,6 +42,9 @@ public enum Log {
 /// plain words, then the call with its key arguments, its result and how long it took.
 public enum Explain {
     public static var enabled = false
+    /// Where the lines go: stderr, or a copy of it when stderr becomes the container's
+    /// (a detached container's init writes into its log pipe, Init.swift).
+    static var fd: Int32 = 2
 
     /// Time `body` and, when explaining, print "what  call = result (0.4 ms)".
     @discardableResult
@@ -54,14 +57,14 @@ public enum Explain {
         var text = "\(what.padding(18))\(call())"
         if let r = result(value) { text += " = \(r)" }
         text += " (\(formatMillis(ms)) ms)\n"
-        try? writeAll(2, Array(text.utf8))
+        try? writeAll(fd, Array(text.utf8))
         return value
     }
 
     /// A step that is a note rather than a call (e.g. "container exited  status 0").
     static func note(_ what: String, _ detail: @autoclosure () -> String) {
         guard enabled else { return }
-        try? writeAll(2, Array("\(what.padding(18))\(detail())\n".utf8))
+        try? writeAll(fd, Array("\(what.padding(18))\(detail())\n".utf8))
     }
 
     static func formatMillis(_ ms: Double) -> String {

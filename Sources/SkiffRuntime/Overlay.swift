@@ -28,11 +28,13 @@ public struct OverlayLayers: Codable {
 
     /// Create the directories (skiff, on the host). The data directory is 0700 (and its
     /// parent too): the upper layer holds whatever the container wrote, setuid files and
-    /// device nodes included, which no host user may reach (review M6).
-    func create() throws {
+    /// device nodes included, which no host user may reach (review M6). `reuse`: start
+    /// again (Detached.swift), the layers of the container's last run are kept.
+    func create(reuse: Bool = false) throws {
         let containers = dirname(of: dataDir)
         try mkdirAll(containers, mode: 0o700)
         _ = chmod(containers, 0o700)
+        if reuse && isDirectory(upper) && isDirectory(work) && isDirectory(merged) { return }
         if mkdir(dataDir, 0o700) != 0 {
             throw SkiffError(errno == EEXIST ? "\(dataDir) already exists (a container of that name was not deleted)" : "mkdir \(dataDir): \(errnoText())")
         }

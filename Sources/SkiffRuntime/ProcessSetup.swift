@@ -228,7 +228,8 @@ enum ProcessSetup {
     ///  * the seccomp filter is loaded, then the CAP_SYS_ADMIN kept for it is dropped.
     /// Nothing is printed after the filter is loaded except an exec failure, which also
     /// goes to `report` (init.error, for `start`) when there is one.
-    static func exec(_ p: PreparedProcess, keep: Set<Int32> = [], report: Int32 = -1) -> Never {
+    /// With `asInit` (--init), a small init stays behind as the parent (InitReaper.swift).
+    static func exec(_ p: PreparedProcess, keep: Set<Int32> = [], report: Int32 = -1, asInit: Bool = false) -> Never {
         p.filter?.explain()
         if p.filter != nil { p.capabilities.explainDrop() }
         Explain.note("start program", "execve(\"\(p.path)\", \(p.args))")
@@ -246,6 +247,7 @@ enum ProcessSetup {
             if report >= 0 { try? writeAll(report, SyncMessage.error(ChildError(error, step: "exec")).encoded()) }
             _exit(127)
         }
+        if asInit { InitReaper.forkProgram(args: p.args, keep: keep) }
         execve(p.path, cArgs, cEnv)
         let code = errno
         let msg = "skiff: exec \(p.path): \(errnoText(code))\n"

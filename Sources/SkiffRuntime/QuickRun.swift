@@ -30,6 +30,12 @@ public struct QuickRunOptions {
     public var noNewPrivileges = false
     public var seccomp = SeccompChoice.defaultProfile
     public var ulimits: [String] = []
+    /// --init: a small init of Skiff's as pid 1 (InitReaper.swift).
+    public var initProcess = false
+    /// --restart, for detached containers (Detached.swift).
+    public var restart: RestartPolicy?
+    /// Where named volumes live (DATA/volumes/NAME, Volumes.swift).
+    public var dataRoot = StateStore.dataRoot
     public init() {}
 }
 
@@ -53,6 +59,8 @@ public enum QuickRun {
         spec.hostname = o.hostname ?? String(id.prefix(63))
         spec.root = Root(path: o.rootfs, readonly: o.readOnly)
         spec.annotations = [OverlayLayers.annotation: "true"]
+        if o.initProcess { spec.annotations?[InitReaper.annotation] = "true" }
+        if let r = o.restart, r.mode != .no { spec.annotations?[RestartPolicy.annotation] = r.text }
 
         var process = spec.process!
         process.terminal = o.tty
@@ -80,7 +88,11 @@ public enum QuickRun {
         spec.process = process
 
         var mounts = spec.mounts ?? []
-        for v in o.volumes { mounts.append(try volume(v)) }
+        var namedVolumes: [String] = []
+        for v in o.volumes {
+            if let (mount, name) = try Volumes.namedVolumeMount(v, dataRoot: o.dataRoot) { mounts.append(mount); namedVolumes.append(name); continue }
+            mounts.append(try volume(v))
+        }
         for t in o.tmpfs {
             guard t.hasPrefix("/") else { throw SkiffError("--tmpfs \(t): must be an absolute path in the container") }
             mounts.append(Mount(destination: t, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"]))
@@ -119,6 +131,8 @@ public enum QuickRun {
         }
         spec.linux = linux
         do { try spec.validate() } catch { throw SkiffError("the flags make an invalid config: \(error)") }
+        // Named volumes are made last, once every flag has been accepted (created on first use).
+        for name in namedVolumes { try Volumes(dataRoot: o.dataRoot).create(name) }
         return spec
     }
 

@@ -9,6 +9,7 @@ enum ExecCommand: Command {
     static let flags = [
         Flag(names: ["process", "p"], takesValue: true, help: "a process.json (the spec's process object) instead of the arguments"),
         Flag(names: ["tty", "t"], takesValue: false, help: "allocate a pseudo-terminal"),
+        Flag(names: ["interactive", "i"], takesValue: false, help: "keep stdin attached (as docker exec -i; skiff exec, like runc, always passes stdin on)"),
         Flag(names: ["detach", "d"], takesValue: false, help: "return once the process has started"),
         Flag(names: ["pid-file"], takesValue: true, help: "write the process id to this file"),
         Flag(names: ["console-socket"], takesValue: true, help: "unix socket that receives the pty master"),

@@ -9,8 +9,11 @@ enum InspectCommand: Command {
     static let flagsAnywhere = true
 
     static func run(_ args: ParsedArgs, _ global: Global) throws -> Int32 {
-        let (record, status) = try global.runtime.state(id: try requireID(args, name))
-        let report = Inspection(record: record, status: status)
+        let runtime = global.runtime
+        let (record, status) = try runtime.state(id: try requireID(args, name))
+        var report = Inspection(record: record, status: status)
+        if status == .stopped { report.exitCode = runtime.exitCode(record.id) }
+        if runtime.isQuickRun(record) { report.logPath = runtime.logPath(record.id) }
         switch args.value("format") ?? "text" {
         case "json": printOut(report.json.serialized(indent: "  ") + "\n")
         case "text": printOut(report.text)

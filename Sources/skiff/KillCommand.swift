@@ -5,8 +5,11 @@ import SkiffRuntime
 enum KillCommand: Command {
     static let name = "kill"
     static let summary = "send a signal to the container's init process"
-    static let arguments = "[--all] <container-id> [SIGNAL]"
-    static let flags = [Flag(names: ["all", "a"], takesValue: false, help: "send the signal to every process of the container")]
+    static let arguments = "[--all] <container-id> [SIGNAL]  |  [--all] [-s SIGNAL] <container-id>..."
+    static let flags = [
+        Flag(names: ["all", "a"], takesValue: false, help: "send the signal to every process of the container"),
+        Flag(names: ["signal", "s"], takesValue: true, help: "the signal (then every argument is a container id)"),
+    ]
     static let flagsAnywhere = true
 
     static let signals: [String: Int32] = [
@@ -28,9 +31,16 @@ enum KillCommand: Command {
     }
 
     static func run(_ args: ParsedArgs, _ global: Global) throws -> Int32 {
-        let id = try requireID(args, name)
-        let signal = try parseSignal(args.positionals.dropFirst().first ?? "TERM")
-        try global.runtime.kill(id: id, signal: signal, all: args.bool("all"))
-        return 0
+        // runc's form is `kill ID [SIGNAL]`; several ids are Docker's habit. Without -s, a
+        // last argument that names a signal (and no container) is the signal.
+        var ids = args.positionals
+        var signalName = args.value("signal") ?? "TERM"
+        if !args.has("signal"), ids.count >= 2, let last = ids.last, (try? parseSignal(last)) != nil,
+           (try? global.runtime.state(id: last)) == nil {
+            signalName = last
+            ids.removeLast()
+        }
+        let signal = try parseSignal(signalName)
+        return try forEachID(ids, name) { try global.runtime.kill(id: $0, signal: signal, all: args.bool("all")) }
     }
 }

@@ -13,7 +13,8 @@ let quickRunFlags = [
     Flag(names: ["workdir", "w"], takesValue: true, help: "working directory inside the container"),
     Flag(names: ["user", "u"], takesValue: true, help: "user name or UID[:GID]"),
     Flag(names: ["hostname", "h"], takesValue: true, help: "the container's hostname"),
-    Flag(names: ["volume", "v"], takesValue: true, help: "bind mount HOST:CONTAINER[:ro] (repeatable)"),
+    Flag(names: ["volume", "v"], takesValue: true, help: "bind mount HOST:CONTAINER[:ro], or a named volume NAME:CONTAINER[:ro] (repeatable)"),
+    Flag(names: ["init"], takesValue: false, help: "run a small init as pid 1 that forwards signals and reaps zombies"),
     Flag(names: ["tmpfs"], takesValue: true, help: "mount a tmpfs at this path (repeatable)"),
     Flag(names: ["read-only"], takesValue: false, help: "make the root filesystem read-only"),
     Flag(names: ["memory", "m"], takesValue: true, help: "memory limit (e.g. 64m)"),
@@ -75,6 +76,7 @@ func quickRunOptions(_ args: ParsedArgs, rootfs: String, command: [String]) thro
         }
     }
     o.ulimits = args.all("ulimit")
+    o.initProcess = args.bool("init")
     return o
 }
 

@@ -31,10 +31,12 @@ let commands: [Command.Type] = [
     SpecCommand.self, CreateCommand.self, StartCommand.self, RunCommand.self, StateCommand.self,
     KillCommand.self, DeleteCommand.self, ListCommand.self, FeaturesCommand.self,
     PauseCommand.self, ResumeCommand.self, PsCommand.self, EventsCommand.self, UpdateCommand.self, ExecCommand.self, InspectCommand.self, DiffCommand.self,
+    LogsCommand.self, StopCommand.self, RestartCommand.self, StatsCommand.self, InfoCommand.self, VolumeCommand.self,
 ]
 
 let globalFlags = [
     Flag(names: ["root"], takesValue: true, help: "root directory for container state (default: $SKIFF_ROOT or /run/skiff)"),
+    Flag(names: ["data-root"], takesValue: true, help: "root directory for writable layers, logs and volumes (default: $SKIFF_DATA or /var/lib/skiff)"),
     Flag(names: ["log"], takesValue: true, help: "write log lines to this file instead of stderr"),
     Flag(names: ["log-format"], takesValue: true, help: "log format: text (default) or json"),
     Flag(names: ["debug"], takesValue: false, help: "log debug messages"),
@@ -91,6 +93,8 @@ func main() -> Int32 {
         let parsed = try ArgParser.parse(argv.dropFirst(), flags: globalFlags)
         if parsed.bool("version") { printOut(versionText()); return 0 }
         if let root = parsed.value("root") ?? getenv("SKIFF_ROOT").map({ String(cString: $0) }) { global.root = root }
+        // The runtime reads $SKIFF_DATA (StateStore.dataRoot); the flag sets it for this run.
+        if let data = parsed.value("data-root") { setenv("SKIFF_DATA", data, 1) }
         if let fmt = parsed.value("log-format") {
             guard fmt == "text" || fmt == "json" else { throw SkiffError("--log-format: unknown format \"\(fmt)\" (text or json)") }
             Log.json = fmt == "json"

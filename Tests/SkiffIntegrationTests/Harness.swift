@@ -82,6 +82,8 @@ func runProgram(_ program: String, _ args: [String], stdin: String? = nil, env: 
 final class Sandbox {
     let dir: URL
     let stateRoot: String
+    /// The data root (SKIFF_DATA): writable layers, logs, volumes of this test's containers.
+    let dataRoot: String
     private let before: LeakSnapshot
     /// linux.cgroupsPath of every bundle this sandbox wrote (the leak check looks there too).
     private var cgroupsPaths: [String] = []
@@ -91,6 +93,7 @@ final class Sandbox {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         stateRoot = dir.appendingPathComponent("state").path
+        dataRoot = dir.appendingPathComponent("data").path
         before = LeakSnapshot.take()
     }
 
@@ -99,7 +102,14 @@ final class Sandbox {
     /// working directory even after it has been orphaned (see `assertNothingLeftBehind`).
     @discardableResult
     func skiff(_ args: [String], stdin: String? = nil) -> Result {
-        runProgram(Env.skiff, ["--root", stateRoot] + args, stdin: stdin, cwd: dir.path)
+        runProgram(Env.skiff, ["--root", stateRoot] + args, stdin: stdin, env: environment, cwd: dir.path)
+    }
+
+    /// This process's environment with SKIFF_DATA pointing into the sandbox.
+    var environment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["SKIFF_DATA"] = dataRoot
+        return env
     }
 
     /// A bundle whose config is `skiff spec`'s default, adjusted for tests (no terminal,
@@ -152,6 +162,8 @@ final class Sandbox {
     ///   one of its bundles asked for.
     func assertNothingLeftBehind(file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(stateEntries, [], "state directories left behind", file: file, line: line)
+        let data = (try? FileManager.default.contentsOfDirectory(atPath: dataRoot + "/containers")) ?? []
+        XCTAssertEqual(data, [], "container data directories left behind", file: file, line: line)
         let after = LeakSnapshot.take()
         let mounts = after.mounts.filter { before.mounts[$0.key] == nil }.map { "\($0.key): \($0.value)" }.sorted()
         XCTAssertEqual(mounts, [], "mounts left behind", file: file, line: line)
@@ -211,7 +223,7 @@ final class Sandbox {
 
     deinit {
         // Clean up whatever a failed test left, so one failure does not cascade.
-        for id in stateEntries { _ = runProgram(Env.skiff, ["--root", stateRoot, "delete", "--force", id], cwd: dir.path) }
+        for id in stateEntries { _ = runProgram(Env.skiff, ["--root", stateRoot, "delete", "--force", id], env: environment, cwd: dir.path) }
         try? FileManager.default.removeItem(at: dir)
     }
 }

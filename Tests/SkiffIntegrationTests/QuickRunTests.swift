@@ -54,7 +54,8 @@ final class QuickRunTests: XCTestCase {
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertEqual(r.out, "host data\nro-refused\ntmpfs-ok\nroot-ro\n1")
         XCTAssertEqual(try String(contentsOf: host.appendingPathComponent("out"), encoding: .utf8), "out\n")
-        XCTAssertEqual(quick(s, ["--rm", "-v", "relative:/x", "true"]).err, "skiff: --volume relative:/x: expected /host/path:/container/path[:ro]")
+        XCTAssertEqual(quick(s, ["--rm", "-v", "relative/dir:/x", "true"]).err,
+                       "skiff: --volume relative/dir:/x: invalid volume name \"relative/dir\": use letters, digits, '_', '.' and '-', starting with a letter or digit")
         s.assertNothingLeftBehind()
     }
 
@@ -180,7 +181,7 @@ final class QuickRunTests: XCTestCase {
         let tarball = s.dir.appendingPathComponent("alpine.tar.gz").path
         XCTAssertEqual(runProgram("/bin/tar", ["-czf", tarball, "-C", Env.rootfs!, "."]).code, 0)
         let cache = s.dir.appendingPathComponent("cache").path
-        let env = ["SKIFF_CACHE": cache, "PATH": "/usr/bin:/bin"]
+        let env = ["SKIFF_CACHE": cache, "PATH": "/usr/bin:/bin", "SKIFF_DATA": s.dataRoot]
         let r1 = runProgram(Env.skiff, ["--root", s.stateRoot, "run", "--rm", "--rootfs", tarball, "cat", "/etc/alpine-release"], env: env)
         XCTAssertEqual(r1.code, 0, r1.stderr)
         XCTAssertEqual(r1.out, "3.20.3")

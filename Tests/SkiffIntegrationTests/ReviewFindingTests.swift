@@ -223,7 +223,7 @@ final class ReviewFindingTests: XCTestCase {
         let state = try String(contentsOfFile: s.stateRoot + "/m6/state.json", encoding: .utf8)
         let upper = try XCTUnwrap((json(state)?["overlay"] as? [String: Any])?["upper"] as? String)
         XCTAssertFalse(upper.hasPrefix(s.stateRoot), "the writable layer is on /run: \(upper)")
-        XCTAssertTrue(upper.hasPrefix("/var/lib/skiff/containers/"), upper)
+        XCTAssertTrue(upper.hasPrefix(s.dataRoot + "/containers/"), upper) // $SKIFF_DATA (default /var/lib/skiff)
         let data = URL(fileURLWithPath: upper).deletingLastPathComponent().path
         XCTAssertTrue(waitFor { FileManager.default.fileExists(atPath: upper + "/written") }, "the container's write is not in \(upper)")
         XCTAssertEqual(String(mode(data), radix: 8), "700")
