@@ -32,10 +32,11 @@ enum KillCommand: Command {
 
     static func run(_ args: ParsedArgs, _ global: Global) throws -> Int32 {
         // runc's form is `kill ID [SIGNAL]`; several ids are Docker's habit. Without -s, a
-        // last argument that names a signal (and no container) is the signal.
+        // last argument that names no container is the signal: with two arguments always
+        // (runc's form: a bad name is an unknown signal), with more when it names a signal.
         var ids = args.positionals
         var signalName = args.value("signal") ?? "TERM"
-        if !args.has("signal"), ids.count >= 2, let last = ids.last, (try? parseSignal(last)) != nil,
+        if !args.has("signal"), ids.count >= 2, let last = ids.last, ids.count == 2 || (try? parseSignal(last)) != nil,
            (try? global.runtime.state(id: last)) == nil {
             signalName = last
             ids.removeLast()

@@ -117,7 +117,7 @@ final class QuickRunSpecTests: XCTestCase {
             ])
         XCTAssertEqual(spec.root?.readonly, true)
         for (v, error) in [
-            ("relative:/x", "--volume relative:/x: expected /host/path:/container/path[:ro]"),
+            ("/only-one-path", "--volume /only-one-path: expected /host/path:/container/path[:ro]"),
             ("/a:/b:rx", "--volume /a:/b:rx: unknown mode \"rx\" (ro or rw)"),
             ("/no/such/dir:/b", "--volume /no/such/dir:/b: /no/such/dir: No such file or directory"),
         ] {
