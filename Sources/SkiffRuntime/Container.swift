@@ -97,6 +97,7 @@ public struct Runtime {
         var overlay: OverlayLayers?
         if spec.annotations?[OverlayLayers.annotation] == "true" {
             overlay = OverlayLayers(lower: rootfs, stateDir: dir)
+            overlay!.lowers = ImageAnnotations.lowerDirs(spec) // --image: the image's layers
             try overlay!.create()
         }
         var childSockOpen = true // closed right after the clone; an fd number must never be closed twice

@@ -81,6 +81,7 @@ public struct Inspection {
         if let o = record.overlay {
             doc.append(("overlay", .object([("lower", .string(o.lower)), ("upper", .string(o.upper)), ("work", .string(o.work)), ("merged", .string(o.merged))])))
         }
+        if let a = record.config.annotations, let image = a[ImageAnnotations.image] { doc.append(("image", ImageAnnotations.inspectJSON(image, a))) }
         return .object(doc)
     }
 
@@ -88,6 +89,7 @@ public struct Inspection {
     public var text: String {
         var s = "container   \(record.id)\nstatus      \(status.rawValue)\npid         \(status == .stopped ? 0 : record.pid)\nbundle      \(record.bundle)\nrootfs      \(record.rootfs)\n"
         if let o = record.overlay { s += "overlay     lower \(o.lower)\n            upper \(o.upper)\n" }
+        if let a = record.config.annotations, let image = a[ImageAnnotations.image] { s += ImageAnnotations.inspectText(image, a) }
         if !namespaces.isEmpty {
             s += "\nnamespaces  (inode; host's)\n"
             for ns in namespaces {

@@ -12,8 +12,14 @@ public struct OverlayLayers: Codable {
     public var upper: String
     public var work: String
     public var merged: String
+    /// An image's layers, top first, when there are several (`--image`); `lower` is then
+    /// the top one. Nil: `lower` alone.
+    public var lowers: [String]?
 
     public static let annotation = "run.skiff.overlay"
+
+    /// Every lower layer, top first (the order of overlay's lowerdir).
+    public var lowerDirs: [String] { lowers ?? [lower] }
 
     /// The layers of container `dir` (its state directory) over `lower`.
     init(lower: String, stateDir dir: String) {
@@ -31,7 +37,7 @@ public struct OverlayLayers: Codable {
     /// Mount the overlay on `merged` (the container's init, inside its private mount
     /// namespace, so the mount disappears with the container).
     func mount() throws {
-        let data = "lowerdir=\(lower),upperdir=\(upper),workdir=\(work)"
+        let data = "lowerdir=\(lowerDirs.joined(separator: ":")),upperdir=\(upper),workdir=\(work)"
         try mountFS("overlay", merged, "overlay", 0, data, what: "root filesystem", shown: merged)
     }
 }
@@ -63,7 +69,7 @@ extension OverlayLayers {
                 continue
             }
             var below = stat()
-            let existed = lstat(lower + path, &below) == 0
+            let existed = lowerDirs.contains { lstat($0 + path, &below) == 0 }
             out.append(Change(kind: existed ? .changed : .added, path: path))
             if (st.st_mode & S_IFMT) == S_IFDIR { walk(path, into: &out) }
         }

@@ -2,6 +2,7 @@
 // and exit with the container's exit code.
 //   skiff run [--bundle DIR] ID                         a bundle, as runc does
 //   skiff run --rootfs DIR|TARBALL [flags] [COMMAND...]  no bundle: Docker-like flags, overlay root
+//   skiff run --image PATH[:TAG] [flags] [COMMAND...]    the same from an OCI layout / docker save archive
 import SkiffRuntime
 
 enum RunCommand: Command {
@@ -10,11 +11,11 @@ enum RunCommand: Command {
     static let arguments = "[options] <container-id>  |  --rootfs DIR|TARBALL [options] [COMMAND [ARG...]]"
     static let flags = createFlags + [
         Flag(names: ["detach", "d"], takesValue: false, help: "return once the container has started"),
-    ] + quickRunFlags
+    ] + quickRunFlags + [imageFlag]
 
     static func run(_ args: ParsedArgs, _ global: Global) throws -> Int32 {
         var options = try createOptions(args)
-        guard let rootfsArg = args.value("rootfs") else {
+        guard let rootfsArg = args.value("rootfs") ?? args.value("image") else {
             if let flag = quickOnlyFlags.first(where: { args.has($0) }) {
                 throw SkiffError("--\(flag) needs --rootfs (with a bundle, put it in config.json)")
             }
@@ -22,9 +23,13 @@ enum RunCommand: Command {
             return try global.runtime.run(id: id, options: options, detach: args.bool("detach"))
         }
         let id = args.value("name") ?? QuickRun.generatedName()
-        let rootfs = try RootfsCache.prepare(rootfsArg)
-        let quick = try quickRunOptions(args, rootfs: rootfs, command: args.positionals)
-        options.spec = try QuickRun.spec(quick, id: id)
+        let quick: QuickRunOptions
+        if let image = args.value("image") {
+            (options.spec, quick) = try imageQuickRunSpec(args, image: image, id: id) // ImageRunFlags.swift
+        } else {
+            quick = try quickRunOptions(args, rootfs: try RootfsCache.prepare(rootfsArg), command: args.positionals)
+            options.spec = try QuickRun.spec(quick, id: id)
+        }
         options.stdinNull = !quick.interactive
         if args.bool("detach") && !args.bool("tty") { printOut(id + "\n") }
         return try global.runtime.run(id: id, options: options, detach: args.bool("detach"), remove: args.bool("rm"))
