@@ -157,10 +157,11 @@ public struct Image {
 
     static let refName = "org.opencontainers.image.ref.name"
 
-    /// Whether an image name from a tool ("localhost/web:1", "web:1", "1") answers to `tag`.
+    /// Whether an image name from a tool ("localhost/web:1") answers to `tag`: the whole
+    /// name, its tag ("1"), its short name ("web:1"), or "web" for "web:latest".
     static func tagMatches(_ name: String, _ tag: String) -> Bool {
-        name == tag || name.hasSuffix(":" + tag) || (!tag.contains(":") && name.hasSuffix("/" + tag + ":latest"))
-            || name == tag + ":latest"
+        name == tag || name.hasSuffix(":" + tag) || name.hasSuffix("/" + tag)
+            || (!tag.contains(":") && (name == tag + ":latest" || name.hasSuffix("/" + tag + ":latest")))
     }
 
     static func openOCI(_ source: ImageSource, path: String, tag: String?, shown: String) throws -> Image {
