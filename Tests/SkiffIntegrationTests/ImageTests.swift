@@ -286,6 +286,32 @@ final class ImageTests: XCTestCase {
         s.assertNothingLeftBehind()
     }
 
+    /// A Dockerfile by hand: run a step on a --rootfs tree, commit; run the next step on the
+    /// result, commit again. Each commit adds one layer.
+    func testCommitFromRootfsThenFromTheCommittedImage() throws {
+        let (_, s, cache) = try setUpImages()
+        let out = s.dir.appendingPathComponent("byhand").path
+        XCTAssertEqual(skiff(s, cache, ["run", "--name", "step1", "-w", "/srv", "--rootfs", Env.rootfs!, "sh", "-c", "mkdir -p /srv && echo one > /srv/one"]).code, 0)
+        let c1 = skiff(s, cache, ["commit", "step1", out + ":1"])
+        XCTAssertEqual(c1.code, 0, c1.stderr)
+        let i1 = json(runProgram(TestImages.tool("skopeo")!, ["inspect", "oci:" + out + ":1"]).stdout)
+        XCTAssertEqual((i1?["Layers"] as? [String])?.count, 2, "the rootfs, then the step's changes")
+        XCTAssertEqual(skiff(s, cache, ["run", "--name", "step2", "--image", out + ":1", "sh", "-c", "echo two > /srv/two; rm /srv/one"]).code, 0)
+        XCTAssertEqual(skiff(s, cache, ["commit", "step2", out + ":2"]).code, 0)
+        let i2 = json(runProgram(TestImages.tool("skopeo")!, ["inspect", "oci:" + out + ":2"]).stdout)
+        XCTAssertEqual((i2?["Layers"] as? [String])?.count, 3)
+        // The --rootfs container's process became the config (WorkingDir from -w).
+        let r = skiff(s, cache, ["run", "--rm", "--image", out + ":2", "sh", "-c", "pwd; ls"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(r.out.split(separator: "\n"), ["/srv", "two"])
+        XCTAssertEqual(skiff(s, cache, ["run", "--rm", "--image", out + ":1", "cat", "/srv/one"]).out, "one")
+        let missing = skiff(s, cache, ["commit", "nosuch", out + ":3"])
+        XCTAssertEqual(missing.code, 1)
+        XCTAssertEqual(missing.err, "skiff: container \"nosuch\" does not exist")
+        for id in ["step1", "step2"] { XCTAssertEqual(s.skiff(["delete", id]).code, 0) }
+        s.assertNothingLeftBehind()
+    }
+
     func testExportReimportsThroughRootfs() throws {
         let (img, s, cache) = try setUpImages()
         XCTAssertEqual(skiff(s, cache, ["run", "--name", "x", "-u", "root", "--image", img.ociArchive, "sh", "-c",

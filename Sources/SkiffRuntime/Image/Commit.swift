@@ -1,6 +1,7 @@
 // `skiff commit ID DIR[:TAG]`: the container's writable (upper) layer becomes a new layer
-// on top of the image it was run from, written as an OCI image layout that skopeo, podman
-// and `skiff run --image` read. This is what `docker commit` does, and what each RUN of a
+// on top of the image it was run from (or of its --rootfs tree, as a base layer), written as
+// an OCI image layout that skopeo, podman and `skiff run --image` read. The image config is
+// the base image's (a run's -e/-w/-u are not recorded; with --rootfs, the container's process is). This is what `docker commit` does, and what each RUN of a
 // Dockerfile does: run a command, keep what it changed as a layer.
 //
 // The upper layer speaks overlay (a deletion is a 0:0 character device, a replaced
@@ -30,30 +31,47 @@ public enum Commit {
     public static func commit(_ record: ContainerRecord, to target: String) throws -> (digest: String, reference: String) {
         let id = record.id
         guard let overlay = record.overlay else {
-            throw SkiffError("container \"\(id)\" has no overlay root: nothing to commit (run it with --image)")
-        }
-        guard let ref = record.config.annotations?[ImageAnnotations.image] else {
-            throw SkiffError("container \"\(id)\" was not run from an image (--image); `skiff export` writes its whole tree as a tar")
-        }
-        let base = try Image.open(ref)
-        if let made = record.config.annotations?[ImageAnnotations.id], made != base.id {
-            throw SkiffError("image \(ref) is now \(base.id); container \"\(id)\" was made from \(made)")
+            throw SkiffError("container \"\(id)\" has no overlay root: nothing to commit (run it with --image or --rootfs)")
         }
         let (dir, tag) = parseTarget(target)
         let blobs = dir + "/blobs/sha256"
         try mkdirAll(blobs)
         if !fileExists(dir + "/oci-layout") { try writeFileAtomic(dir + "/oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}") }
 
-        // The base image's layers, copied (and checked again on the way).
         var descriptors: [JSON] = []
-        var diffIDs = base.configJSON["rootfs"]?["diff_ids"]?.arrayValue ?? []
-        for layer in base.layers {
-            let size = try copyBlob(layer, from: base, into: blobs)
-            var type = layer.mediaType
-            if type.hasPrefix("application/vnd.docker.image.rootfs.diff.tar") || type.isEmpty {
-                type = type.hasSuffix("gzip") ? layerTar + "+gzip" : layerTar
+        var diffIDs: [JSON] = []
+        var baseConfig: JSON
+        if let ref = record.config.annotations?[ImageAnnotations.image] {
+            // Run from an image: its layers, copied (and checked again on the way), and its config.
+            let base = try Image.open(ref)
+            if let made = record.config.annotations?[ImageAnnotations.id], made != base.id {
+                throw SkiffError("image \(ref) is now \(base.id); container \"\(id)\" was made from \(made)")
             }
-            descriptors.append(.object([("mediaType", .string(type)), ("digest", .string(layer.digest)), ("size", .integer(size))]))
+            diffIDs = base.configJSON["rootfs"]?["diff_ids"]?.arrayValue ?? []
+            for layer in base.layers {
+                let size = try copyBlob(layer, from: base, into: blobs)
+                var type = layer.mediaType
+                if type.hasPrefix("application/vnd.docker.image.rootfs.diff.tar") || type.isEmpty {
+                    type = type.hasSuffix("gzip") ? layerTar + "+gzip" : layerTar
+                }
+                descriptors.append(.object([("mediaType", .string(type)), ("digest", .string(layer.digest)), ("size", .integer(size))]))
+            }
+            baseConfig = base.configJSON
+        } else {
+            // Run from --rootfs: that tree becomes the base layer, and the container's
+            // process (args, env, cwd) the config, as `docker commit` records it.
+            let (digest, size) = try Explain.step("base layer", "tar -c \(overlay.lower)", result: { "\($0.0) (\($0.1) bytes)" }) {
+                try tarToBlob(overlay.lower, blobs: blobs)
+            }
+            descriptors.append(.object([("mediaType", .string(layerTar)), ("digest", .string(digest)), ("size", .integer(size))]))
+            diffIDs = [.string(digest)]
+            let p = record.config.process
+            var c: [(key: String, value: JSON)] = []
+            if let env = p?.env { c.append(("Env", .array(env.filter { !$0.hasPrefix("HOSTNAME=") }.map { .string($0) }))) }
+            if let args = p?.args { c.append(("Cmd", .array(args.map { .string($0) }))) }
+            if let cwd = p?.cwd, cwd != "/" { c.append(("WorkingDir", .string(cwd))) }
+            baseConfig = .object([("architecture", .string(Image.hostArchitecture)), ("os", .string("linux")), ("config", .object(c)),
+                                  ("history", .array([.object([("created_by", .string("skiff commit \(id): --rootfs \(overlay.lower)"))])]))])
         }
 
         // The new layer.
@@ -66,9 +84,9 @@ public enum Commit {
 
         // The config: the base's, with one more diff_id and a history line.
         let now = rfc3339Now()
-        var history = base.configJSON["history"]?.arrayValue ?? []
+        var history = baseConfig["history"]?.arrayValue ?? []
         history.append(.object([("created", .string(now)), ("created_by", .string("skiff commit \(id)"))]))
-        var config = base.configJSON
+        var config = baseConfig
         config = setting(config, "created", .string(now))
         config = setting(config, "rootfs", .object([("type", .string("layers")), ("diff_ids", .array(diffIDs))]))
         config = setting(config, "history", .array(history))
@@ -161,15 +179,23 @@ public enum Commit {
         let cp = try Spawned.start(["cp", "-a", upper + "/.", staging])
         guard cp.wait() == 0 else { throw SkiffError("cp -a \(upper) \(staging) failed") }
         try overlayToImageWhiteouts(staging)
+        return try tarToBlob(staging, blobs: dir + "/blobs/sha256")
+    }
+
+    /// `tar -c` of a directory, hashed as it streams into a blob; (digest, size).
+    static func tarToBlob(_ tree: String, blobs: String) throws -> (String, Int64) {
         let p = try makePipe()
         let tar: Spawned
         do {
-            tar = try Spawned.start(["tar", "--numeric-owner", "--sort=name", "-C", staging, "-cf", "-", "."], stdout: p.write)
+            tar = try Spawned.start(["tar", "--numeric-owner", "--sort=name", "-C", tree, "-cf", "-", "."], stdout: p.write)
         } catch { close(p.read); close(p.write); throw error }
         close(p.write)
         defer { close(p.read) }
-        let result = try streamToBlob(p.read, blobs: dir + "/blobs/sha256")
-        guard tar.wait() == 0 else { throw SkiffError("tar -c \(staging) failed") }
+        let result = try streamToBlob(p.read, blobs: blobs)
+        guard tar.wait() == 0 else {
+            unlink(blobs + "/" + LayerCache.hex(result.0))
+            throw SkiffError("tar -c \(tree) failed")
+        }
         return result
     }
 
