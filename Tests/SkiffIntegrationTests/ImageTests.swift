@@ -122,6 +122,41 @@ enum TestImages {
     }
 }
 
+/// A hostile layer no tool writes, in an OCI layout (that skopeo then checks and copies):
+/// Python's tarfile makes the layer, the rest is the image spec's JSON.
+func handmadeLayout(_ dir: String, entries: String) -> Result {
+    let script = """
+    import gzip, hashlib, io, json, os, sys, tarfile
+    out = sys.argv[1]
+    os.makedirs(out + "/blobs/sha256", exist_ok=True)
+    def blob(data):
+        h = hashlib.sha256(data).hexdigest()
+        open(out + "/blobs/sha256/" + h, "wb").write(data)
+        return "sha256:" + h, len(data)
+    raw = io.BytesIO()
+    t = tarfile.open(fileobj=raw, mode="w")
+    for name, kind, body in \(entries):
+        i = tarfile.TarInfo(name)
+        if kind == "dir":
+            i.type = tarfile.DIRTYPE; i.mode = 0o755; t.addfile(i)
+        else:
+            i.size = len(body); t.addfile(i, io.BytesIO(body))
+    t.close()
+    diff = "sha256:" + hashlib.sha256(raw.getvalue()).hexdigest()
+    layer, lsize = blob(gzip.compress(raw.getvalue()))
+    config, csize = blob(json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/bin/true"]},
+                                     "rootfs": {"type": "layers", "diff_ids": [diff]}}).encode())
+    manifest, msize = blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": csize},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer, "size": lsize}]}).encode())
+    json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": manifest, "size": msize, "annotations": {"org.opencontainers.image.ref.name": "1"}}]}, open(out + "/index.json", "w"))
+    open(out + "/oci-layout", "w").write('{"imageLayoutVersion": "1.0.0"}')
+    print(layer)
+    """
+    return runProgram("/usr/bin/python3", ["-c", script, dir])
+}
+
 final class ImageTests: XCTestCase {
     /// skiff with this test's layer cache.
     func skiff(_ s: Sandbox, _ cache: String, _ args: [String]) -> Result {
@@ -400,6 +435,25 @@ final class ImageTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/bin/file"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/dev/disk-copy"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/dev/mem-copy"))
+        s.assertNothingLeftBehind()
+    }
+
+    /// A whiteout named ".wh.." would point at the layer's parent: the layer cache itself.
+    func testHostileWhiteoutNameIsRefused() throws {
+        let (img, s, cache) = try setUpImages()
+        XCTAssertEqual(skiff(s, cache, ["run", "--rm", "--image", img.ociArchive, "true"]).code, 0)
+        let before = layerDirs(cache)
+        let made = s.dir.appendingPathComponent("made").path
+        let h = handmadeLayout(made, entries: "[('etc', 'dir', b''), ('.wh...', 'file', b''), ('etc/.wh..', 'file', b'')]")
+        XCTAssertEqual(h.code, 0, h.stderr)
+        let copy = s.dir.appendingPathComponent("copied").path
+        let sk = runProgram(TestImages.tool("skopeo")!, ["copy", "oci:" + made + ":1", "oci:" + copy + ":1"])
+        XCTAssertEqual(sk.code, 0, "skopeo accepts the layout: \(sk.stderr)")
+        let r = skiff(s, cache, ["run", "--rm", "--image", copy + ":1"])
+        XCTAssertEqual(r.code, 1)
+        XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.err.contains("layer \(h.out): whiteout ") && r.err.contains("names no file"), r.err)
+        XCTAssertEqual(layerDirs(cache).filter { !$0.hasSuffix(".lock") }, before.filter { !$0.hasSuffix(".lock") }, "the cache is untouched and no half layer stays")
         s.assertNothingLeftBehind()
     }
 

@@ -74,7 +74,7 @@ public enum LayerCache {
             try Explain.step("layer", "\(layer.digest) | tar -x -C \(tmp)") {
                 try extract(layer, image, into: tmp)
             }
-            try convertWhiteouts(tmp)
+            do { try convertWhiteouts(tmp) } catch { throw SkiffError("image \(image.reference): layer \(layer.digest): \(error)") }
             if rename(tmp, dest) != 0 {
                 // Another skiff that did not see our lock (prune removed the lock file) won.
                 guard errno == EEXIST || errno == ENOTEMPTY else { throw SkiffError("rename \(tmp): \(errnoText())") }
@@ -177,7 +177,12 @@ public enum LayerCache {
             } else if name.hasPrefix(".wh..wh.") {
                 removeAll(path) // AUFS bookkeeping (.wh..wh.plnk, .wh..wh.aufs): no meaning to overlay
             } else if name.hasPrefix(".wh.") {
-                let target = dir + "/" + name.dropFirst(4)
+                // ".wh.." or ".wh..." would name this directory or its parent (outside the layer).
+                let hidden = name.dropFirst(4)
+                guard hidden != "." && hidden != ".." && !hidden.isEmpty else {
+                    throw SkiffError("whiteout \(path) names no file (a broken or hostile layer)")
+                }
+                let target = dir + "/" + hidden
                 unlink(path)
                 removeAll(target)
                 try sys("mknod \(target) c 0 0") { mknod(target, S_IFCHR | 0o000, 0) }
