@@ -19,6 +19,10 @@ enum TestImages {
         var entrypointArchive: String { dir + "/test2.oci.tar" }
         /// The Alpine fixture imported with --arch arm64.
         var armArchive: String { dir + "/arm.oci.tar" }
+        /// An image index (multi-architecture): test:1 for amd64, arm:1 for arm64; tag "multi".
+        var multiArch: String { dir + "/multi" }
+        /// An image index with arm64 only; tag "arm".
+        var armOnlyIndex: String { dir + "/armonly" }
         /// A layer with device nodes (a block device and /dev/mem's numbers).
         var devArchive: String { dir + "/dev.oci.tar" }
         let baseLayers = 1
@@ -94,6 +98,13 @@ enum TestImages {
         try must(skopeo, ["copy", "oci-archive:" + b.ociArchive, "oci:" + b.skopeoDir + ":v1"])
         try must(podman, store + ["import", "--arch", "arm64", "--change", "CMD [\"/bin/true\"]", fixture, "localhost/arm:1"])
         try must(podman, store + ["save", "--format", "oci-archive", "-o", b.armArchive, "localhost/arm:1"])
+        try must(podman, store + ["manifest", "create", "localhost/multi:1"])
+        try must(podman, store + ["manifest", "add", "localhost/multi:1", "containers-storage:localhost/test:1"])
+        try must(podman, store + ["manifest", "add", "localhost/multi:1", "containers-storage:localhost/arm:1"])
+        try must(podman, store + ["manifest", "push", "--all", "localhost/multi:1", "oci:" + b.multiArch + ":multi"])
+        try must(podman, store + ["manifest", "create", "localhost/armonly:1"])
+        try must(podman, store + ["manifest", "add", "localhost/armonly:1", "containers-storage:localhost/arm:1"])
+        try must(podman, store + ["manifest", "push", "--all", "localhost/armonly:1", "oci:" + b.armOnlyIndex + ":arm"])
         let devSrc = dir + "/devsrc"
         try must("/bin/mkdir", ["-p", devSrc + "/dev", devSrc + "/bin"])
         try must("/bin/mknod", [devSrc + "/dev/disk-copy", "b", "8", "0"])
@@ -214,12 +225,18 @@ final class ImageTests: XCTestCase {
         XCTAssertEqual(r2.stderr.components(separatedBy: " (cached)\n").count - 1, img.test1Layers, r2.stderr)
         XCTAssertFalse(r2.stderr.contains("| tar -x"), r2.stderr)
         XCTAssertTrue(r2.stderr.contains("process.args      from command line: [\"true\"]"), r2.stderr)
+        let r3 = skiff(s, cache, ["--explain", "run", "--rm", "--image", img.entrypointArchive])
+        XCTAssertTrue(r3.stderr.contains("process.args      from Entrypoint+Cmd: [\"/bin/echo\", \"entry:\", \"default\"]"), r3.stderr)
+        let r4 = skiff(s, cache, ["--explain", "run", "--rm", "--image", img.entrypointArchive, "x"])
+        XCTAssertTrue(r4.stderr.contains("process.args      from Entrypoint+command line: [\"/bin/echo\", \"entry:\", \"x\"]"), r4.stderr)
         s.assertNothingLeftBehind()
     }
 
-    func testSkopeoDirAndDockerArchiveRun() throws {
+    /// skopeo's oci:DIR:TAG, podman's oci-dir and docker-archive, and a multi-architecture
+    /// index (podman manifest push) where this machine's image is picked.
+    func testSkopeoDirDockerArchiveAndIndexRun() throws {
         let (img, s, cache) = try setUpImages()
-        for ref in [img.skopeoDir + ":v1", img.ociDir, img.dockerArchive, img.dockerArchive + ":test:1"] {
+        for ref in [img.skopeoDir + ":v1", img.ociDir, img.dockerArchive, img.dockerArchive + ":test:1", img.multiArch + ":multi"] {
             let r = skiff(s, cache, ["run", "--rm", "--image", ref, "sh", "-c", "cat hello; test -e /etc/motd || echo motd-gone; echo $GREETING"])
             XCTAssertEqual(r.code, 0, "\(ref): \(r.stderr)")
             XCTAssertEqual(r.out.split(separator: "\n"), ["hi", "motd-gone", "bonjour"], ref)
@@ -498,6 +515,7 @@ final class ImageTests: XCTestCase {
         assertOneLine(skiff(s, cache, ["run", "--rm", "--image", img.dockerArchive + ":nope", "true"]), "no tag \"nope\"")
         // Another architecture.
         assertOneLine(skiff(s, cache, ["run", "--rm", "--image", img.armArchive, "true"]), "is for linux/arm64")
+        assertOneLine(skiff(s, cache, ["run", "--rm", "--image", img.armOnlyIndex + ":arm", "true"]), "has no linux/amd64 image (only linux/arm64)")
         // Not an image.
         assertOneLine(skiff(s, cache, ["run", "--rm", "--image", s.dir.path, "true"]), "no index.json")
         XCTAssertEqual(layerDirs(cache).filter { $0.contains(".tmp.") || $0.hasSuffix(".err") }, [])
