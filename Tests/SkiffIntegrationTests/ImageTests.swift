@@ -135,7 +135,7 @@ enum TestImages {
 
 /// A hostile layer no tool writes, in an OCI layout (that skopeo then checks and copies):
 /// Python's tarfile makes the layer, the rest is the image spec's JSON.
-func handmadeLayout(_ dir: String, entries: String) -> Result {
+func handmadeLayout(_ dir: String, entries: String, wrongDiffID: Bool = false) -> Result {
     let script = """
     import gzip, hashlib, io, json, os, sys, tarfile
     out = sys.argv[1]
@@ -153,7 +153,7 @@ func handmadeLayout(_ dir: String, entries: String) -> Result {
         else:
             i.size = len(body); t.addfile(i, io.BytesIO(body))
     t.close()
-    diff = "sha256:" + hashlib.sha256(raw.getvalue()).hexdigest()
+    diff = "sha256:" + hashlib.sha256(raw.getvalue() + (b"x" if \(wrongDiffID ? "True" : "False") else b"")).hexdigest()
     layer, lsize = blob(gzip.compress(raw.getvalue()))
     config, csize = blob(json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/bin/true"]},
                                      "rootfs": {"type": "layers", "diff_ids": [diff]}}).encode())
@@ -163,7 +163,7 @@ func handmadeLayout(_ dir: String, entries: String) -> Result {
     json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
         "digest": manifest, "size": msize, "annotations": {"org.opencontainers.image.ref.name": "1"}}]}, open(out + "/index.json", "w"))
     open(out + "/oci-layout", "w").write('{"imageLayoutVersion": "1.0.0"}')
-    print(layer)
+    print(layer + " " + diff)
     """
     return runProgram("/usr/bin/python3", ["-c", script, dir])
 }
@@ -469,8 +469,28 @@ final class ImageTests: XCTestCase {
         let r = skiff(s, cache, ["run", "--rm", "--image", copy + ":1"])
         XCTAssertEqual(r.code, 1)
         XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.stderr)
-        XCTAssertTrue(r.err.contains("layer \(h.out): whiteout ") && r.err.contains("names no file"), r.err)
+        let layer = h.out.split(separator: " ").first.map(String.init) ?? "?"
+        XCTAssertTrue(r.err.contains("layer \(layer): whiteout ") && r.err.contains("names no file"), r.err)
         XCTAssertEqual(layerDirs(cache).filter { !$0.hasSuffix(".lock") }, before.filter { !$0.hasSuffix(".lock") }, "the cache is untouched and no half layer stays")
+        s.assertNothingLeftBehind()
+    }
+
+    /// The blob matches its digest but its content is not what the config says (diff_id).
+    func testLayerNotMatchingItsDiffIDIsRefused() throws {
+        let (_, s, cache) = try setUpImages()
+        let made = s.dir.appendingPathComponent("made").path
+        let h = handmadeLayout(made, entries: "[('etc', 'dir', b''), ('etc/hi', 'file', b'hi')]", wrongDiffID: true)
+        XCTAssertEqual(h.code, 0, h.stderr)
+        let parts = h.out.split(separator: " ").map(String.init)
+        let r = skiff(s, cache, ["run", "--rm", "--image", made + ":1", "true"])
+        XCTAssertEqual(r.code, 1)
+        XCTAssertEqual(r.err, "skiff: image \(made):1: layer \(parts[0]): its content does not match the config's diff_id \(parts[1]) (read sha256:\(runProgram("/bin/sh", ["-c", "gzip -dc \(made)/blobs/sha256/\(parts[0].dropFirst(7)) | sha256sum | cut -d' ' -f1"]).out))")
+        XCTAssertEqual(layerDirs(cache).filter { !$0.hasSuffix(".lock") }, [])
+        // The same layout with the right diff_id runs.
+        let good = s.dir.appendingPathComponent("good").path
+        XCTAssertEqual(handmadeLayout(good, entries: "[('etc', 'dir', b''), ('etc/hi', 'file', b'hi')]").code, 0)
+        let ok = skiff(s, cache, ["spec", "--bundle", s.dir.path, "--image", good + ":1"])
+        XCTAssertEqual(ok.code, 0, ok.stderr)
         s.assertNothingLeftBehind()
     }
 

@@ -74,6 +74,8 @@ public struct ImageLayer {
     public let size: Int64?
     public let mediaType: String
     let member: String
+    /// The digest of the uncompressed tar (the config's rootfs.diff_ids), checked as well.
+    var diffID: String? = nil
 }
 
 /// An image found on disk, checked as far as its config.
@@ -255,6 +257,12 @@ public struct Image {
     static func finish(_ source: ImageSource, path: String, tag: String?, shown: String, format: Format, id: String,
                        configBytes: [UInt8], layers: [ImageLayer]) throws -> Image {
         let json = try parse(configBytes, "config", shown)
+        let diffIDs = json["rootfs"]?["diff_ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        guard diffIDs.count == layers.count else {
+            throw SkiffError("image \(shown): the manifest lists \(layers.count) layers but the config has \(diffIDs.count) diff_ids")
+        }
+        var layers = layers
+        for i in layers.indices { layers[i].diffID = diffIDs[i] }
         let config: ImageConfig
         do { config = try JSONCodec.decode(ImageConfig.self, from: json) } catch { throw SkiffError("image \(shown): config: \(error)") }
         let arch = hostArchitecture

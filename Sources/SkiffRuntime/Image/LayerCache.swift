@@ -5,9 +5,10 @@
 //   images/<hex>.json           which images used which layers (for `skiff image ls`)
 //
 // Unpacking: skiff reads the blob, hashes every chunk (OpenSSL SHA-256) and passes it on
-// to GNU tar on a pipe, so the digest is checked in the same pass that unpacks. tar writes
-// into "<hex>.tmp.<pid>"; only a layer whose size and digest match, and that tar unpacked
-// without error, is renamed to "<hex>". Anything else is removed: no half layer stays.
+// (through gzip -dc for a compressed layer, hashing its output as well: the config's diff_id)
+// to GNU tar on a pipe, so the digests are checked in the same pass that unpacks. tar writes
+// into "<hex>.tmp.<pid>"; only a layer whose size, digest and diff_id match, and that tar
+// unpacked without error, is renamed to "<hex>". Anything else is removed: no half layer stays.
 //
 // Whiteouts: image layers mark deletions with files (the AUFS convention, kept by the OCI
 // image spec); overlayfs wants other markers. After tar, a walk converts them:
@@ -71,8 +72,9 @@ public enum LayerCache {
         let tmp = dest + ".tmp.\(getpid())"
         try sys("mkdir \(tmp)") { mkdir(tmp, 0o755) }
         do {
-            try Explain.step("layer", "\(layer.digest) | tar -x -C \(tmp)") {
-                try extract(layer, image, into: tmp)
+            var pipeline = "tar -x"
+            try Explain.step("layer", "\(layer.digest) | \(pipeline) -C \(tmp)") {
+                pipeline = try extract(layer, image, into: tmp)
             }
             do { try convertWhiteouts(tmp) } catch { throw SkiffError("image \(image.reference): layer \(layer.digest): \(error)") }
             if rename(tmp, dest) != 0 {
@@ -99,8 +101,11 @@ public enum LayerCache {
         return fd
     }
 
-    /// Stream the blob through SHA-256 into `tar -x`, then check size, digest and tar.
-    static func extract(_ layer: ImageLayer, _ image: Image, into dir: String) throws {
+    /// Stream the blob through SHA-256 into `tar -x` (through `gzip -dc` or `zstd -dc` for a
+    /// compressed layer, hashing what comes out too), then check the blob's size and digest,
+    /// the uncompressed tar's digest (the config's diff_id) and tar's exit. Returns the
+    /// pipeline, for --explain.
+    static func extract(_ layer: ImageLayer, _ image: Image, into dir: String) throws -> String {
         let what = "image \(image.reference): layer \(layer.digest)"
         let (src, reader) = try image.source.open(layer.member)
         defer { close(src) }
@@ -114,37 +119,100 @@ public enum LayerCache {
         }
         var n = readChunk()
         // The compression, from the first bytes (media types are not always right).
-        var args = ["tar", "--numeric-owner", "-xp", "--xattrs", "--xattrs-include=security.capability", "-f", "-", "-C", dir]
-        if n >= 2 && buf[0] == 0x1f && buf[1] == 0x8b { args.insert("-z", at: 2) }
-        if n >= 4 && buf[0] == 0x28 && buf[1] == 0xb5 && buf[2] == 0x2f && buf[3] == 0xfd { args.insert("--zstd", at: 2) }
+        var decompressor: [String]?
+        if n >= 2 && buf[0] == 0x1f && buf[1] == 0x8b { decompressor = ["gzip", "-dc"] }
+        if n >= 4 && buf[0] == 0x28 && buf[1] == 0xb5 && buf[2] == 0x2f && buf[3] == 0xfd { decompressor = ["zstd", "-dcq"] }
         let errPath = dir + ".err"
         let errFd = open(errPath, O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0o600)
         if errFd < 0 { throw SkiffError("open \(errPath): \(errnoText())") }
         defer { close(errFd); unlink(errPath) }
-        let p = try makePipe()
+        let toTar = try makePipe()
         let tar: Spawned
-        do { tar = try Spawned.start(args, stdin: p.read, stderr: errFd, dropMknod: true) } catch {
-            close(p.read); close(p.write); throw error
-        }
-        close(p.read)
+        do {
+            tar = try Spawned.start(["tar", "--numeric-owner", "-xp", "--xattrs", "--xattrs-include=security.capability", "-f", "-", "-C", dir],
+                                    stdin: toTar.read, stderr: errFd, dropMknod: true)
+        } catch { close(toTar.read); close(toTar.write); throw error }
+        close(toTar.read)
 
-        let sha = SHA256()
+        let blobSHA = SHA256(), tarSHA = SHA256()
         var total: Int64 = 0
         var tarReading = true
-        // tar may stop reading (a broken archive): keep hashing, so the error names the digest.
+        var readError: String?
+        var unzipStatus: Int32 = 0
+        // tar (or the decompressor) may stop reading a broken layer: keep hashing, so the
+        // error names the digest. Never die of SIGPIPE over it.
         let oldPipe = signal(SIGPIPE, SIG_IGN)
-        while n > 0 {
-            buf.withUnsafeBytes { sha.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            total += Int64(n)
-            if tarReading { tarReading = (try? writeAll(p.write, Array(buf[0..<n]))) != nil }
-            n = readChunk()
+        defer { signal(SIGPIPE, oldPipe) }
+        func toTarWrite(_ bytes: ArraySlice<UInt8>) {
+            bytes.withUnsafeBytes { tarSHA.update($0) }
+            if tarReading { tarReading = (try? writeAll(toTar.write, Array(bytes))) != nil }
         }
-        signal(SIGPIPE, oldPipe)
-        close(p.write)
-        let readError = n < 0 ? errnoText() : nil
+        func hashBlob(_ count: Int) {
+            buf.withUnsafeBytes { blobSHA.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            total += Int64(count)
+        }
+
+        if let decompressor {
+            // skiff → decompressor → skiff → tar: a poll loop, so that neither pipe can fill
+            // up while skiff waits on the other.
+            let a = try makePipe(), b = try makePipe()
+            let unzip: Spawned
+            do { unzip = try Spawned.start(decompressor, stdin: a.read, stdout: b.write, stderr: errFd) } catch {
+                for fd in [a.read, a.write, b.read, b.write, toTar.write] { close(fd) }
+                _ = tar.wait()
+                throw error
+            }
+            close(a.read); close(b.write)
+            _ = fcntl(a.write, F_SETFL, fcntl(a.write, F_GETFL) | O_NONBLOCK)
+            var pending: [UInt8] = [], offset = 0
+            if n > 0 { hashBlob(n); pending = Array(buf[0..<n]) }
+            var srcDone = n <= 0, toUnzipOpen = true, fromUnzipOpen = true
+            if n < 0 { readError = errnoText() }
+            var out = [UInt8](repeating: 0, count: 1 << 16)
+            while fromUnzipOpen {
+                if offset == pending.count && !srcDone {
+                    n = readChunk()
+                    if n > 0 { hashBlob(n); pending = Array(buf[0..<n]); offset = 0 } else { srcDone = true; if n < 0 { readError = errnoText() } }
+                }
+                if offset == pending.count && srcDone && toUnzipOpen { close(a.write); toUnzipOpen = false }
+                var fds = [pollfd(fd: b.read, events: Int16(POLLIN), revents: 0)]
+                if toUnzipOpen && offset < pending.count { fds.append(pollfd(fd: a.write, events: Int16(POLLOUT), revents: 0)) }
+                if poll(&fds, nfds_t(fds.count), -1) < 0 {
+                    if errno == EINTR { continue }
+                    readError = "poll: \(errnoText())"; break
+                }
+                if fds.count > 1 && fds[1].revents != 0 {
+                    let w = pending.withUnsafeBytes { write(a.write, $0.baseAddress! + offset, pending.count - offset) }
+                    if w > 0 { offset += w } else if w < 0 && errno != EAGAIN && errno != EINTR {
+                        // The decompressor gave up (not gzip after all, a cut stream).
+                        close(a.write); toUnzipOpen = false; offset = pending.count
+                    }
+                }
+                if fds[0].revents != 0 {
+                    let m = out.withUnsafeMutableBytes { read(b.read, $0.baseAddress, $0.count) }
+                    if m > 0 { toTarWrite(out[0..<m]) } else if m == 0 || (errno != EINTR && errno != EAGAIN) { fromUnzipOpen = false }
+                }
+            }
+            close(b.read)
+            if toUnzipOpen { close(a.write) }
+            while !srcDone { // the rest of the blob, hashed
+                n = readChunk()
+                if n > 0 { hashBlob(n) } else { srcDone = true; if n < 0 { readError = errnoText() } }
+            }
+            unzipStatus = unzip.wait()
+        } else {
+            while n > 0 {
+                hashBlob(n)
+                toTarWrite(buf[0..<n])
+                n = readChunk()
+            }
+            if n < 0 { readError = errnoText() }
+        }
+        close(toTar.write)
         let tarStatus = tar.wait()
         let readerStatus = reader?.wait() ?? 0
-        let got = "sha256:" + sha.hexDigest()
+        let got = "sha256:" + blobSHA.hexDigest()
+        let tarDigest = "sha256:" + tarSHA.hexDigest()
 
         if let readError { throw SkiffError("\(what): read: \(readError)") }
         if readerStatus != 0 { throw SkiffError("\(what): tar could not read it from \(image.path)") }
@@ -153,6 +221,11 @@ public enum LayerCache {
                                           : "\(what) is bigger than its descriptor says (\(total) bytes, not \(size))")
         }
         guard got == layer.digest else { throw SkiffError("\(what) does not match its digest (read \(got))") }
+        // gzip exits 2 for a warning (trailing garbage); the diff_id below still checks the content.
+        if unzipStatus != 0 && unzipStatus != 2 { throw SkiffError("\(what): \(decompressor![0]) could not decompress it") }
+        if let diffID = layer.diffID, diffID != tarDigest {
+            throw SkiffError("\(what): its content does not match the config's diff_id \(diffID) (read \(tarDigest))")
+        }
         if tarStatus != 0 {
             _ = lseek(errFd, 0, SEEK_SET)
             let lines = String(decoding: readAll(errFd), as: UTF8.self).split(separator: "\n").map(String.init)
@@ -160,10 +233,11 @@ public enum LayerCache {
             let others = lines.filter { !$0.contains("Cannot mknod") && !$0.contains("Exiting with failure status") }
             guard !others.isEmpty || devices.isEmpty else {
                 Explain.note("skipped devices", "\(devices.count) device node(s) in \(layer.digest) (not created: no CAP_MKNOD)")
-                return
+                return (decompressor.map { $0.joined(separator: " ") + " | " } ?? "") + "tar -x"
             }
             throw SkiffError("\(what): unpacking failed: \(others.first ?? "tar exit status \(tarStatus)")")
         }
+        return (decompressor.map { $0.joined(separator: " ") + " | " } ?? "") + "tar -x"
     }
 
     /// .wh.NAME → whiteout device NAME; .wh..wh..opq → opaque directory. Returns nothing;
