@@ -17,7 +17,8 @@ enum ImageCommand: Command {
     }
 
     static func size(_ bytes: Int64) -> String {
-        bytes >= 1 << 20 ? "\((bytes * 10 >> 20) / 10).\((bytes * 10 >> 20) % 10)MB" : "\((bytes + 1023) >> 10)kB"
+        let tenths = (bytes * 10) >> 20 // (Swift's >> binds tighter than *)
+        return bytes >= 1 << 20 ? "\(tenths / 10).\(tenths % 10)MB" : "\((bytes + 1023) >> 10)kB"
     }
 
     static func list() -> String {

@@ -424,6 +424,8 @@ final class ImageTests: XCTestCase {
         let ls = skiff(s, cache, ["image", "ls"])
         XCTAssertEqual(ls.code, 0, ls.stderr)
         XCTAssertTrue(ls.out.contains(img.ociArchive) && ls.out.contains(img.entrypointArchive), ls.out)
+        // Sizes as du counts them: the base layer is the Alpine tree (~8 MB).
+        XCTAssertTrue(ls.out.range(of: #"sha256:[0-9a-f]{16} +[0-9]\.[0-9]MB +2 image\(s\) \(shared\)"#, options: .regularExpression) != nil, ls.out)
         // test:2 adds no filesystem layer: all of test:1's layers are shared.
         XCTAssertEqual(ls.out.components(separatedBy: "2 image(s) (shared)").count - 1, img.test1Layers, ls.out)
         // prune keeps what a container (running or stopped) uses.
