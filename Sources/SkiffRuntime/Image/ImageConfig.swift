@@ -134,14 +134,14 @@ public enum ImageRun {
         return spec
     }
 
-    /// The topmost layer that has `path` (a regular file), as the merged tree would show it.
-    /// (A whiteout or an opaque directory above hides it; for /etc/passwd that is rare
-    /// enough to answer "not found".)
+    /// `path` in the topmost layer that has it, as the merged tree would show it (a whiteout
+    /// there answers "not found"), read the way QuickRun reads an image's files: resolved
+    /// inside that layer, a regular file of at most 1 MiB.
     static func file(_ path: String, in lowers: [String]) -> String? {
         for dir in lowers {
             var st = stat()
             guard lstat(dir + path, &st) == 0 else { continue }
-            return (st.st_mode & S_IFMT) == S_IFREG ? readText(dir + path) : nil
+            return QuickRun.imageFile(dir, path)
         }
         return nil
     }
