@@ -138,6 +138,11 @@ public struct Runtime {
         let dirFd = try sys("open \(dir)") { open(dir, SK_O_PATH | O_DIRECTORY | O_CLOEXEC) }
         defer { close(dirFd) }
         let (parentSock, childSock) = try SyncSocket.pair()
+        if var layers = overlay {
+            layers.lowers = ImageAnnotations.lowerDirs(spec) // --image: the image's layers
+            for lower in layers.lowerDirs { try OverlayLayers.checkLowerPath(lower) }
+            overlay = layers
+        }
         try overlay?.create(reuse: options.reuseStateDir)
         overlayMade = overlay != nil
         var childSockOpen = true // closed right after the clone; an fd number must never be closed twice

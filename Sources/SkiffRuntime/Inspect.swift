@@ -87,6 +87,7 @@ public struct Inspection {
         if let o = record.overlay {
             doc.append(("overlay", .object([("lower", .string(o.lower)), ("upper", .string(o.upper)), ("work", .string(o.work)), ("merged", .string(o.merged))])))
         }
+        if let a = record.config.annotations, let image = a[ImageAnnotations.image] { doc.append(("image", ImageAnnotations.inspectJSON(image, a))) }
         return .object(doc)
     }
 
@@ -97,6 +98,7 @@ public struct Inspection {
         if let logPath { s += "log         \(logPath)\n" }
         if let o = record.overlay { s += "overlay     lower \(o.lower)\n            upper \(o.upper)\n" }
         s += processText
+        if let a = record.config.annotations, let image = a[ImageAnnotations.image] { s += ImageAnnotations.inspectText(image, a) }
         if !namespaces.isEmpty {
             s += "\nnamespaces  (inode; host's)\n"
             for ns in namespaces {

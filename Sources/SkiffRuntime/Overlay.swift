@@ -12,8 +12,14 @@ public struct OverlayLayers: Codable {
     public var upper: String
     public var work: String
     public var merged: String
+    /// An image's layers, top first, when there are several (`--image`); `lower` is then
+    /// the top one. Nil: `lower` alone.
+    public var lowers: [String]?
 
     public static let annotation = "run.skiff.overlay"
+
+    /// Every lower layer, top first (the order of overlay's lowerdir).
+    public var lowerDirs: [String] { lowers ?? [lower] }
 
     /// The layers of the container whose data directory is `dir` over `lower`.
     init(lower: String, dataDir dir: String) {
@@ -53,8 +59,8 @@ public struct OverlayLayers: Codable {
     /// Mount the overlay on `merged` (the container's init, inside its private mount
     /// namespace, so the mount disappears with the container).
     func mount() throws {
-        try OverlayLayers.checkLowerPath(lower)
-        let data = "lowerdir=\(lower),upperdir=\(upper),workdir=\(work)"
+        for l in lowerDirs { try OverlayLayers.checkLowerPath(l) }
+        let data = "lowerdir=\(lowerDirs.joined(separator: ":")),upperdir=\(upper),workdir=\(work)"
         try mountFS("overlay", merged, "overlay", 0, data, what: "root filesystem", shown: merged)
     }
 }
@@ -86,7 +92,7 @@ extension OverlayLayers {
                 continue
             }
             var below = stat()
-            let existed = lstat(lower + path, &below) == 0
+            let existed = lowerDirs.contains { lstat($0 + path, &below) == 0 }
             out.append(Change(kind: existed ? .changed : .added, path: path))
             if (st.st_mode & S_IFMT) == S_IFDIR { walk(path, into: &out) }
         }

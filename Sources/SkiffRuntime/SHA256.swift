@@ -1,68 +1,49 @@
-// SHA-256 (FIPS 180-4), for the rootfs cache key of `skiff run --rootfs TARBALL`.
-// Small and dependency-free; speed is not critical (a tarball is hashed once per run).
+// SHA-256, the digest that names every image blob and cache entry, computed by OpenSSL's
+// libcrypto (EVP interface) rather than by hand.
+//
+// Why libcrypto and not swift-crypto: it is a Debian system library (libssl-dev), used the
+// way libseccomp and libcap already are (a module map, Sources/CCrypto), so it adds no
+// Swift package and seconds, not a minute, to a clean build; it is what sha256sum-grade
+// tools use, maintained with security updates, with SHA-NI/AVX2 code paths; and it links
+// statically as well as dynamically.
+//
+// A SHA256 value is fed while the bytes go by (a layer is hashed as it is unpacked, not
+// read twice): `update` per chunk, `hexDigest()` at the end.
+import CCrypto
 import Glibc
 
-struct SHA256 {
-    private var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-    private var buffer: [UInt8] = []
-    private var length: UInt64 = 0
+final class SHA256 {
+    private let ctx: OpaquePointer
 
-    private static let k: [UInt32] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-    ]
-
-    mutating func update(_ bytes: [UInt8]) {
-        length += UInt64(bytes.count)
-        buffer += bytes
-        var offset = 0
-        while buffer.count - offset >= 64 {
-            compress(buffer[offset..<offset + 64])
-            offset += 64
-        }
-        buffer.removeFirst(offset)
+    init() {
+        ctx = EVP_MD_CTX_new()
+        EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
     }
 
-    mutating func finish() -> String {
-        let bits = length * 8
-        var tail: [UInt8] = [0x80]
-        while (buffer.count + tail.count) % 64 != 56 { tail.append(0) }
-        for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bits >> (UInt64(i) * 8))) }
-        let saved = length
-        update(tail)
-        length = saved
-        return h.map { word in
-            let s = String(word, radix: 16)
-            return String(repeating: "0", count: 8 - s.count) + s
-        }.joined()
+    deinit { EVP_MD_CTX_free(ctx) }
+
+    func update(_ bytes: UnsafeRawBufferPointer) {
+        if bytes.count > 0 { EVP_DigestUpdate(ctx, bytes.baseAddress, bytes.count) }
     }
 
-    private mutating func compress(_ block: ArraySlice<UInt8>) {
-        func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
-        var w = [UInt32](repeating: 0, count: 64)
-        let base = block.startIndex
-        for i in 0..<16 {
-            w[i] = UInt32(block[base + 4 * i]) << 24 | UInt32(block[base + 4 * i + 1]) << 16
-                | UInt32(block[base + 4 * i + 2]) << 8 | UInt32(block[base + 4 * i + 3])
-        }
-        for i in 16..<64 {
-            let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-            let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
-            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-        }
-        var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
-        for i in 0..<64 {
-            let t1 = hh &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ SHA256.k[i] &+ w[i]
-            let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
-            (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-        }
-        for (i, v) in [a, b, c, d, e, f, g, hh].enumerated() { h[i] = h[i] &+ v }
+    func update(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { update($0) }
+    }
+
+    /// The digest as 64 lowercase hex digits (call once).
+    func hexDigest() -> String {
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var len: UInt32 = 0
+        EVP_DigestFinal_ex(ctx, &out, &len)
+        let hex: [Character] = Array("0123456789abcdef")
+        return String(out[0..<Int(len)].flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 15)]] })
+    }
+
+    /// The hex digest of some bytes.
+    static func hex(_ bytes: [UInt8]) -> String {
+        let s = SHA256()
+        s.update(bytes)
+        return s.hexDigest()
     }
 
     /// The hex digest of a file, read in chunks; nil if it cannot be read.
@@ -75,15 +56,15 @@ struct SHA256 {
 
     /// The hex digest of what an open file holds from its current offset on.
     static func file(fd: Int32) -> String? {
-        var sha = SHA256()
+        let sha = SHA256()
         var buf = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let n = read(fd, &buf, buf.count)
             if n < 0 && errno == EINTR { continue }
             if n < 0 { return nil }
             if n == 0 { break }
-            sha.update(Array(buf[0..<n]))
+            buf.withUnsafeBytes { sha.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
-        return sha.finish()
+        return sha.hexDigest()
     }
 }

@@ -2,6 +2,7 @@
 // and exit with the container's exit code.
 //   skiff run [--bundle DIR] ID                         a bundle, as runc does
 //   skiff run --rootfs DIR|TARBALL [flags] [COMMAND...]  no bundle: Docker-like flags, overlay root
+//   skiff run --image PATH[:TAG] [flags] [COMMAND...]    the same from an OCI layout / docker save archive
 import SkiffRuntime
 
 enum RunCommand: Command {
@@ -11,11 +12,11 @@ enum RunCommand: Command {
     static let flags = createFlags + [
         Flag(names: ["detach", "d"], takesValue: false, help: "return once the container has started (with --rootfs: print its id, log its output)"),
         Flag(names: ["restart"], takesValue: true, help: "with --rootfs -d: no (default), always, or on-failure[:N] (restart when it exits)"),
-    ] + quickRunFlags
+    ] + quickRunFlags + [imageFlag]
 
     static func run(_ args: ParsedArgs, _ global: Global) throws -> Int32 {
         var options = try createOptions(args)
-        guard let rootfsArg = args.value("rootfs") else {
+        guard let rootfsArg = args.value("rootfs") ?? args.value("image") else {
             if let flag = (quickOnlyFlags + ["restart"]).first(where: { args.has($0) }) {
                 throw SkiffError("--\(flag) needs --rootfs (with a bundle, put it in config.json)")
             }
@@ -23,17 +24,25 @@ enum RunCommand: Command {
             return try global.runtime.run(id: id, options: options, detach: args.bool("detach"))
         }
         let id = args.value("name") ?? QuickRun.generatedName()
-        let rootfs = try RootfsCache.prepare(rootfsArg)
-        var quick = try quickRunOptions(args, rootfs: rootfs, command: args.positionals)
+        var restart: RestartPolicy?
         if let r = args.value("restart") {
             let policy = try RestartPolicy(parsing: r)
             if policy.mode != .no && !args.bool("detach") { throw SkiffError("--restart \(r): needs -d (a detached container has a monitor to restart it)") }
             if policy.mode != .no && args.bool("rm") { throw SkiffError("--restart \(r) and --rm cannot be combined") }
-            quick.restart = policy
+            restart = policy
         }
         try StateStore.validate(id: id)
         if (try? global.runtime.state(id: id)) != nil { throw SkiffError("container \"\(id)\" already exists") }
-        options.spec = try QuickRun.spec(quick, id: id)
+        var quick: QuickRunOptions
+        if let image = args.value("image") {
+            (options.spec, quick) = try imageQuickRunSpec(args, image: image, id: id) // ImageRunFlags.swift
+            if let r = restart, r.mode != .no { options.spec?.annotations?[RestartPolicy.annotation] = r.text }
+            quick.restart = restart
+        } else {
+            quick = try quickRunOptions(args, rootfs: try RootfsCache.prepare(rootfsArg), command: args.positionals)
+            quick.restart = restart
+            options.spec = try QuickRun.spec(quick, id: id)
+        }
         options.stdinNull = !quick.interactive
         if args.bool("detach") {
             // Like docker run -d: returns once the program runs, its output in `skiff logs`.

@@ -32,6 +32,7 @@ let commands: [Command.Type] = [
     KillCommand.self, DeleteCommand.self, ListCommand.self, FeaturesCommand.self,
     PauseCommand.self, ResumeCommand.self, PsCommand.self, EventsCommand.self, UpdateCommand.self, ExecCommand.self, InspectCommand.self, DiffCommand.self,
     LogsCommand.self, StopCommand.self, RestartCommand.self, StatsCommand.self, InfoCommand.self, VolumeCommand.self,
+    CommitCommand.self, ExportCommand.self, ImageCommand.self,
 ]
 
 let globalFlags = [

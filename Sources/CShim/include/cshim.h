@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/xattr.h> // setxattr/getxattr for overlay's trusted.overlay.opaque (image layers)
 
 // Namespace flags for clone3/unshare/setns (linux/sched.h).
 static const uint64_t SK_CLONE_NEWNS     = 0x00020000;
