@@ -68,6 +68,7 @@ public struct Runtime {
             }
             if spec.mounts?.isEmpty == false { Log.warn("mounts: ignored: the container has no mount namespace of its own") }
         }
+        try refuseHostNetworkSysctls(spec, plan)
         let terminal = spec.process?.terminal == true
         if terminal && !foreground && options.consoleSocket == nil {
             throw SkiffError("cannot allocate tty if skiff will detach without setting console socket")
@@ -77,31 +78,39 @@ public struct Runtime {
         }
 
         // From here on everything made is undone if a step fails.
-        try mkdirAll(store.root, mode: 0o711)
+        // The state root is root's alone (runc's is 0700 too); each container's directory
+        // stays 0711 so a user-namespaced init can reach exec.fifo by its directory fd.
+        try mkdirAll(store.root, mode: 0o700)
+        _ = chmod(store.root, 0o700)
         if mkdir(dir, 0o711) != 0 {
             throw SkiffError(errno == EEXIST ? "container \"\(id)\" already exists" : "mkdir \(dir): \(errnoText())")
         }
         var child: Int32 = 0
         var succeeded = false
         var cgroup: ContainerCgroup?
+        var overlay: OverlayLayers?
         defer {
             if !succeeded {
                 if child > 0 { Glibc.kill(child, SIGKILL); var st: Int32 = 0; waitpid(child, &st, 0) }
                 cgroup?.destroy()
                 removeAll(dir)
+                if let overlay, isDirectory(overlay.upper) { removeAll(overlay.dataDir) }
             }
         }
         // An overlay root: the rootfs is the lower layer, the container writes to its own upper.
-        var overlay: OverlayLayers?
-        if spec.annotations?[OverlayLayers.annotation] == "true" { overlay = OverlayLayers(lower: rootfs, stateDir: dir) }
+        if spec.annotations?[OverlayLayers.annotation] == "true" {
+            try OverlayLayers.checkLowerPath(rootfs)
+            overlay = OverlayLayers(lower: rootfs, dataDir: store.dataDirectory(id))
+        }
         // A first state.json (pid 0: no process yet) before anything else is made, naming
-        // the cgroup to be: if this skiff is killed half-way, `delete --force` finds
-        // what to undo. (Its init dies with it: PR_SET_PDEATHSIG, Init.swift.)
+        // the cgroup and layers to be: if this skiff is killed half-way, `delete --force`
+        // finds what to undo. (Its init dies with it: PR_SET_PDEATHSIG, Init.swift.)
         let plannedCgroup = Cgroup.available ? (try? Cgroup.containerPath(spec.linux?.cgroupsPath, id: id, root: store.root).path) ?? "" : ""
         try store.save(ContainerRecord(
             ociVersion: spec.ociVersion, id: id, pid: 0, bundle: bundle, rootfs: rootfs, created: rfc3339Now(), owner: "",
             annotations: spec.annotations, initStartTime: 0, cgroupPath: plannedCgroup, config: spec, overlay: overlay))
-        if options.spec != nil { try writeFile(dir + "/config.json", spec.json(indent: "\t")) }
+        // The quick-run config holds the -e/--env-file values: for root's eyes only.
+        if options.spec != nil { try writeFile(dir + "/config.json", spec.json(indent: "\t"), mode: 0o600) }
         var reportFd: Int32 = -1
         defer { if reportFd >= 0 { close(reportFd) } }
         if !foreground {
@@ -144,6 +153,7 @@ public struct Runtime {
         }
         childSock.close()
         childSockOpen = false
+        try cgroup?.adopt(child) // cgroup v1 device rules: before init goes on
 
         if plan.isNew(.user) { try writeIDMappings(pid: child, linux: spec.linux) }
         try parentSock.send(.go(hostPid: child))
@@ -168,7 +178,7 @@ public struct Runtime {
         let record = ContainerRecord(
             ociVersion: spec.ociVersion, id: id, pid: child, bundle: bundle, rootfs: rootfs, created: rfc3339Now(),
             owner: "", annotations: spec.annotations, initStartTime: ProcessInfo.startTime(of: child) ?? 0,
-            cgroupPath: cgroup?.path ?? "", config: spec, overlay: overlay)
+            cgroupPath: cgroup?.path ?? "", config: spec, overlay: overlay, deviceCgroupV1: cgroup?.deviceV1Dir)
         try store.save(record)
         if let pidFile = options.pidFile {
             try writeFileAtomic(absolutePath(pidFile, relativeTo: currentDirectory()), "\(child)")
@@ -185,6 +195,20 @@ public struct Runtime {
         }
         succeeded = true
         return Launched(record: record, sync: parentSock, master: master)
+    }
+
+    /// net.* sysctls need the container's own network namespace. The spec check accepts a
+    /// joined one; here it must not be the host's (skiff's or pid 1's): writing
+    /// net.ipv4.ip_forward there would change the host (runc's isHostNetNS; review L8).
+    private func refuseHostNetworkSysctls(_ spec: Spec, _ plan: NamespacePlan) throws {
+        guard let key = (spec.linux?.sysctl ?? [:]).keys.sorted().first(where: { $0.hasPrefix("net.") || $0.hasPrefix("net/") }),
+              let path = plan.joined.first(where: { $0.0 == .network })?.1 else { return }
+        var joined = stat(), mine = stat(), hostInit = stat()
+        guard stat(path, &joined) == 0 else { return } // the join itself reports a bad path
+        let same = { (a: stat) in a.st_dev == joined.st_dev && a.st_ino == joined.st_ino }
+        if (stat("/proc/self/ns/net", &mine) == 0 && same(mine)) || (stat("/proc/1/ns/net", &hostInit) == 0 && same(hostInit)) {
+            throw SkiffError("linux.sysctl[\"\(key)\"]: the network namespace \(path) is the host's; refusing to change the host's settings")
+        }
     }
 
     func loadSpec(bundle: String) throws -> Spec {
@@ -381,6 +405,9 @@ public struct Runtime {
         }
         try ContainerCgroup.remove(record) // what is left in the cgroup is killed first
         Explain.step("remove state", "rm -r \(store.directory(id))") { removeAll(store.directory(id)) }
+        if let overlay = record.overlay {
+            Explain.step("remove layers", "rm -r \(overlay.dataDir)") { removeAll(overlay.dataDir) }
+        }
         guard record.pid > 0 else { return } // a create that never finished: no container to stop
         Hooks.runLogged(record.config.hooks?.poststop, kind: "poststop",
                         state: Hooks.state(id, .stopped, pid: nil, bundle: record.bundle, spec: record.config))

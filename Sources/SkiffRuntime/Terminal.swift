@@ -21,6 +21,11 @@ enum Terminal {
             // /dev/console is the pty: bind its peer over an empty file (never a symlink).
             let root = try RootDir(path: "/")
             defer { root.close() }
+            // The bind goes through /proc/self/fd: that must be the container's procfs
+            // itself (nothing may be mounted inside /proc, Rootfs.refuseInsideProc).
+            let procSelfFd = try sys("open /proc/self/fd") { open("/proc/self/fd", SK_O_PATH | O_DIRECTORY | O_CLOEXEC) }
+            defer { close(procSelfFd) }
+            try requireFilesystem(procSelfFd, FSMagic.proc, "/proc/self/fd before binding /dev/console")
             // Whatever the image left at /dev/console (a symlink, say) goes first.
             let dev = try root.mkdirAll("/dev")
             unlinkat(dev, "console", 0)
@@ -29,7 +34,8 @@ enum Terminal {
             defer { close(console) }
             try mountFS(procFdPath(peer), procFdPath(console), nil, SK_MS_BIND, nil, what: "console", shown: "/dev/console")
         }
-        try sys("setsid") { setsid() }
+        // The caller made this process a session leader first thing (setsid, without a
+        // controlling tty): the pty peer becomes that session's controlling terminal.
         try Explain.step("controlling tty", "ioctl(TIOCSCTTY, /dev/pts/\(sk_pty_number(master)))") {
             try sys("set controlling terminal") { sk_set_ctty(peer) }
         }
