@@ -113,8 +113,8 @@ public struct Runtime {
             overlay = OverlayLayers(lower: rootfs, dataDir: store.dataDirectory(id))
         }
         // A first state.json (pid 0: no process yet) before anything else is made, naming
-        // the cgroup to be: if this skiff is killed half-way, `delete --force` finds
-        // what to undo. (Its init dies with it: PR_SET_PDEATHSIG, Init.swift.)
+        // the cgroup and layers to be: if this skiff is killed half-way, `delete --force`
+        // finds what to undo. (Its init dies with it: PR_SET_PDEATHSIG, Init.swift.)
         let plannedCgroup = Cgroup.available ? (try? Cgroup.containerPath(spec.linux?.cgroupsPath, id: id, root: store.root).path) ?? "" : ""
         let plannedDevices = !Cgroup.available && DeviceCgroupV1.available
             ? (try? Cgroup.containerPath(spec.linux?.cgroupsPath, id: id, root: store.root).path).map { DeviceCgroupV1.mountPoint + $0 } : nil
