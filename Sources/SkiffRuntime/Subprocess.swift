@@ -26,9 +26,19 @@ enum Subprocess {
             _exit(127)
         }
         close(pipeFds[0])
-        // The program may not read its stdin: never die of SIGPIPE over it.
+        // The program may not read its stdin: never die of SIGPIPE over it. While SIGPIPE is
+        // blocked (foreground `run` blocks every signal for its signalfd), an ignored one is
+        // not dropped but stays pending, and would kill skiff once unblocked: take it here.
         let old = signal(SIGPIPE, SIG_IGN)
         try? writeAll(pipeFds[1], Array(text.utf8))
+        var pending = sigset_t()
+        if sigpending(&pending) == 0, sigismember(&pending, SIGPIPE) == 1 {
+            var pipeOnly = sigset_t()
+            sigemptyset(&pipeOnly)
+            sigaddset(&pipeOnly, SIGPIPE)
+            var now = timespec(tv_sec: 0, tv_nsec: 0)
+            _ = sigtimedwait(&pipeOnly, nil, &now)
+        }
         signal(SIGPIPE, old)
         close(pipeFds[1])
 
