@@ -20,13 +20,13 @@ final class DetachedCgroupTests: XCTestCase {
         let rows = r.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
         XCTAssertEqual(rows.count, 3, r.stdout)
         // ID CPU% USAGE / LIMIT MEM% PIDS READ / WRITE
-        let busy = try XCTUnwrap(rows.first { $0.first == "busy" }, r.stdout)
+        let busy = try XCTUnwrap(rows.first { $0.first == "busy" && $0.count == 9 }, r.stdout)
         let cpu = try XCTUnwrap(Double(busy[1].dropLast()), r.stdout)
         XCTAssertGreaterThan(cpu, 10, r.stdout)   // it runs...
         XCTAssertLessThan(cpu, 80, r.stdout)      // ...held near 50% by cpu.max
         XCTAssertEqual(busy[4], "64MiB", r.stdout)
         XCTAssertEqual(busy[6], "1", r.stdout)
-        let idle = try XCTUnwrap(rows.first { $0.first == "idle" }, r.stdout)
+        let idle = try XCTUnwrap(rows.first { $0.first == "idle" && $0.count == 9 }, r.stdout)
         XCTAssertEqual(idle[6], "3", r.stdout)
         XCTAssertEqual(s.skiff(["delete", "-f", "busy", "idle"]).code, 0)
         s.assertNothingLeftBehind()

@@ -245,6 +245,7 @@ final class DetachedTests: XCTestCase {
         XCTAssertEqual(detached(s, "done", ["sh", "-c", "exit 3"]).code, 0)
         XCTAssertTrue(waitFor { status(s, "done") == "stopped" })
         let table = s.skiff(["list"]).stdout.split(separator: "\n").map(String.init)
+        guard table.count == 3 else { return XCTFail("list: \(table)") }
         XCTAssertTrue(table[0].hasSuffix("OWNER       COMMAND"), table[0])
         XCTAssertTrue(table[1].hasPrefix("done ") && table[1].contains(" stopped (3) ") && table[1].hasSuffix("\"sh -c exit 3\""), table[1])
         XCTAssertTrue(table[2].hasPrefix("up ") && table[2].contains(" running ") && table[2].hasSuffix("\"sleep 1000\""), table[2])
@@ -293,7 +294,7 @@ final class DetachedTests: XCTestCase {
         let stats = s.skiff(["stats", "--no-stream", "i1"])
         XCTAssertEqual(stats.code, 0, stats.stderr)
         let rows = stats.stdout.split(separator: "\n")
-        XCTAssertEqual(rows.count, 2)
+        guard rows.count == 2 else { return XCTFail("stats: \(stats.stdout) \(stats.stderr)") }
         XCTAssertTrue(rows[0].hasPrefix("ID          CPU %       MEM USAGE / LIMIT   MEM %       PIDS        BLOCK I/O"), String(rows[0]))
         XCTAssertTrue(rows[1].hasPrefix("i1 "))
         XCTAssertEqual(s.skiff(["stats", "--no-stream", "nope"]).err, "skiff: container \"nope\" does not exist")
