@@ -14,8 +14,8 @@ final class DetachedTests: XCTestCase {
     }
 
     /// skiff with stdout on a pipe, as `ID=$(skiff run -d …)` reads it: nil when the pipe
-    /// did not reach EOF within `seconds` (something still holds it).
-    private func throughPipe(_ s: Sandbox, _ args: [String], seconds: Double = 10) -> (code: Int32, out: String)? {
+    /// did not reach EOF within `seconds` of skiff's exit (something else still holds it).
+    private func throughPipe(_ s: Sandbox, _ args: [String], seconds: Double = 5) -> (code: Int32, out: String)? {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Env.skiff)
         p.arguments = ["--root", s.stateRoot] + args
@@ -28,8 +28,8 @@ final class DetachedTests: XCTestCase {
         let done = DispatchSemaphore(value: 0)
         var data = Data()
         DispatchQueue.global().async { data = pipe.fileHandleForReading.readDataToEndOfFile(); done.signal() }
+        p.waitUntilExit() // (slow in the VM: its own time does not count)
         guard done.wait(timeout: .now() + seconds) == .success else { return nil }
-        p.waitUntilExit()
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
