@@ -179,6 +179,26 @@ final class DetachedTests: XCTestCase {
         s.assertNothingLeftBehind()
     }
 
+    func testStartAgainThatFailsChangesNothing() throws {
+        let s = try Sandbox()
+        let rootfs = s.dir.appendingPathComponent("rootfs").path
+        XCTAssertEqual(runProgram("/bin/cp", ["-a", Env.rootfs!, rootfs]).code, 0)
+        XCTAssertEqual(s.skiff(["run", "-d", "--rootfs", rootfs, "--name", "moved", "sh", "-c", "echo kept > /f; exec sleep 1000"]).code, 0)
+        XCTAssertEqual(s.skiff(["stop", "-t", "0", "moved"]).code, 0)
+        let list = s.skiff(["list"]).stdout
+        XCTAssertTrue(list.contains(" stopped (137) "), list)
+        XCTAssertEqual(rename(rootfs, rootfs + ".away"), 0)
+        let r = s.skiff(["start", "moved"])
+        XCTAssertEqual(r.code, 1)
+        XCTAssertEqual(r.err, "skiff: root.path: rootfs \(rootfs) is not a directory: No such file or directory")
+        XCTAssertEqual(s.skiff(["list"]).stdout, list) // still stopped, its exit code kept
+        XCTAssertEqual(rename(rootfs + ".away", rootfs), 0)
+        XCTAssertEqual(s.skiff(["start", "moved"]).code, 0)
+        XCTAssertEqual(s.skiff(["exec", "moved", "cat", "/f"]).out, "kept")
+        XCTAssertEqual(s.skiff(["delete", "-f", "moved"]).code, 0)
+        s.assertNothingLeftBehind()
+    }
+
     func testRestartPolicy() throws {
         let s = try Sandbox()
         XCTAssertEqual(detached(s, "flaky", ["--restart", "on-failure:2", "sh", "-c", "echo try; exit 3"]).code, 0)
