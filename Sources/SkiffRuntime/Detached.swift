@@ -192,7 +192,7 @@ struct Monitor {
             throw error
         }
         unlink(runtime.exitPath(id)) // running again: the last exit code no longer applies
-        try writeFileAtomic(runtime.monitorPath(id), "\(getpid()) \(ProcessInfo.startTime(of: getpid()) ?? 0)\n", mode: 0o600)
+        try? writeFileAtomic(runtime.monitorPath(id), "\(getpid()) \(ProcessInfo.startTime(of: getpid()) ?? 0)\n", mode: 0o600)
         Hooks.runLogged(launched.record.config.hooks?.poststart, kind: "poststart",
                         state: Hooks.state(id, .running, pid: launched.record.pid, bundle: launched.record.bundle, spec: launched.record.config))
         ok = true
