@@ -316,10 +316,9 @@ public struct Runtime {
     /// for a death by signal N). Signals sent to skiff are forwarded to the container.
     /// `remove` false keeps the stopped container (quick-run without --rm), for `diff`.
     public func run(id: String, options: CreateOptions, detach: Bool, remove: Bool = true) throws -> Int32 {
-        if detach {
-            let record = try create(id: id, options: options)
+        if detach { // a bundle; a detached quick-run container has a monitor (Detached.swift)
+            try create(id: id, options: options)
             do { try start(id: id) } catch { try? delete(id: id, force: true); throw error }
-            if remove && options.spec != nil { try removeOnExit(record) }
             return 0
         }
         // Block every signal before the clone so none is lost; sigwait takes them below.
@@ -347,24 +346,6 @@ public struct Runtime {
         if !remove { return code }
         try delete(id: id, force: true)
         return code
-    }
-
-    /// `run -d --rm`: a small watcher process outlives skiff and deletes the container
-    /// when its init exits (there is no daemon to do it).
-    private func removeOnExit(_ record: ContainerRecord) throws {
-        let pidfd = try sys("pidfd_open \(record.pid)") { sk_pidfd_open(record.pid) }
-        flushStdio()
-        let watcher = try sys("fork watcher") { sk_clone3(0, -1) }
-        if watcher > 0 { close(pidfd); return }
-        setsid()
-        let null = open("/dev/null", O_RDWR)
-        for fd in Int32(0)...2 { dup2(null, fd) }
-        ProcessSetup.closeInheritedFds(preserve: 0, keep: [pidfd])
-        _ = sk_set_name("skiff-rm")
-        var p = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-        while poll(&p, 1, -1) < 0 && errno == EINTR {}
-        try? delete(id: record.id, force: true)
-        _exit(0)
     }
 
     // MARK: state, kill, delete

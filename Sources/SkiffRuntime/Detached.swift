@@ -157,7 +157,6 @@ struct Monitor {
     /// Launch and start the container with its output going to new pipes (or its pty).
     private func start(_ options: inout CreateOptions) throws -> Started {
         var ok = false
-        unlink(runtime.exitPath(id))
         let tty = options.spec?.process?.terminal == true
         var out: [Int32] = [-1, -1], err: [Int32] = [-1, -1]
         if !tty {
@@ -196,7 +195,8 @@ struct Monitor {
             if !options.reuseStateDir { try? runtime.delete(id: id, force: true) }
             throw error
         }
-        try writeFileAtomic(runtime.monitorPath(id), "\(getpid()) \(ProcessInfo.startTime(of: getpid()) ?? 0)\n", mode: 0o600)
+        unlink(runtime.exitPath(id)) // running again: the last exit code no longer applies
+        try? writeFileAtomic(runtime.monitorPath(id), "\(getpid()) \(ProcessInfo.startTime(of: getpid()) ?? 0)\n", mode: 0o600)
         Hooks.runLogged(launched.record.config.hooks?.poststart, kind: "poststart",
                         state: Hooks.state(id, .running, pid: launched.record.pid, bundle: launched.record.bundle, spec: launched.record.config))
         ok = true

@@ -29,7 +29,8 @@ public enum ExeProtection {
     public static let disableVariable = "SKIFF_UNSAFE_NO_EXE_COPY"
 
     /// Commands that clone or enter a container and so expose skiff's binary to it.
-    static let exposingCommands: Set<String> = ["create", "run", "exec"]
+    /// (`start` and `restart` launch a stopped quick-run container again, Detached.swift.)
+    static let exposingCommands: Set<String> = ["create", "run", "exec", "start", "restart"]
 
     /// Called first thing in main(). Returns when skiff already runs from a sealed
     /// copy (or the command does not need one); otherwise re-executes skiff from a

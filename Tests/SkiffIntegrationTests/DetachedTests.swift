@@ -14,8 +14,8 @@ final class DetachedTests: XCTestCase {
     }
 
     /// skiff with stdout on a pipe, as `ID=$(skiff run -d …)` reads it: nil when the pipe
-    /// did not reach EOF within `seconds` (something still holds it).
-    private func throughPipe(_ s: Sandbox, _ args: [String], seconds: Double = 10) -> (code: Int32, out: String)? {
+    /// did not reach EOF within `seconds` of skiff's exit (something else still holds it).
+    private func throughPipe(_ s: Sandbox, _ args: [String], seconds: Double = 5) -> (code: Int32, out: String)? {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Env.skiff)
         p.arguments = ["--root", s.stateRoot] + args
@@ -28,8 +28,8 @@ final class DetachedTests: XCTestCase {
         let done = DispatchSemaphore(value: 0)
         var data = Data()
         DispatchQueue.global().async { data = pipe.fileHandleForReading.readDataToEndOfFile(); done.signal() }
+        p.waitUntilExit() // (slow in the VM: its own time does not count)
         guard done.wait(timeout: .now() + seconds) == .success else { return nil }
-        p.waitUntilExit()
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
@@ -179,6 +179,26 @@ final class DetachedTests: XCTestCase {
         s.assertNothingLeftBehind()
     }
 
+    func testStartAgainThatFailsChangesNothing() throws {
+        let s = try Sandbox()
+        let rootfs = s.dir.appendingPathComponent("rootfs").path
+        XCTAssertEqual(runProgram("/bin/cp", ["-a", Env.rootfs!, rootfs]).code, 0)
+        XCTAssertEqual(s.skiff(["run", "-d", "--rootfs", rootfs, "--name", "moved", "sh", "-c", "echo kept > /f; exec sleep 1000"]).code, 0)
+        XCTAssertEqual(s.skiff(["stop", "-t", "0", "moved"]).code, 0)
+        let list = s.skiff(["list"]).stdout
+        XCTAssertTrue(list.contains(" stopped (137) "), list)
+        XCTAssertEqual(rename(rootfs, rootfs + ".away"), 0)
+        let r = s.skiff(["start", "moved"])
+        XCTAssertEqual(r.code, 1)
+        XCTAssertEqual(r.err, "skiff: root.path: rootfs \(rootfs) is not a directory: No such file or directory")
+        XCTAssertEqual(s.skiff(["list"]).stdout, list) // still stopped, its exit code kept
+        XCTAssertEqual(rename(rootfs + ".away", rootfs), 0)
+        XCTAssertEqual(s.skiff(["start", "moved"]).code, 0)
+        XCTAssertEqual(s.skiff(["exec", "moved", "cat", "/f"]).out, "kept")
+        XCTAssertEqual(s.skiff(["delete", "-f", "moved"]).code, 0)
+        s.assertNothingLeftBehind()
+    }
+
     func testRestartPolicy() throws {
         let s = try Sandbox()
         XCTAssertEqual(detached(s, "flaky", ["--restart", "on-failure:2", "sh", "-c", "echo try; exit 3"]).code, 0)
@@ -245,6 +265,7 @@ final class DetachedTests: XCTestCase {
         XCTAssertEqual(detached(s, "done", ["sh", "-c", "exit 3"]).code, 0)
         XCTAssertTrue(waitFor { status(s, "done") == "stopped" })
         let table = s.skiff(["list"]).stdout.split(separator: "\n").map(String.init)
+        guard table.count == 3 else { return XCTFail("list: \(table)") }
         XCTAssertTrue(table[0].hasSuffix("OWNER       COMMAND"), table[0])
         XCTAssertTrue(table[1].hasPrefix("done ") && table[1].contains(" stopped (3) ") && table[1].hasSuffix("\"sh -c exit 3\""), table[1])
         XCTAssertTrue(table[2].hasPrefix("up ") && table[2].contains(" running ") && table[2].hasSuffix("\"sleep 1000\""), table[2])
@@ -293,7 +314,7 @@ final class DetachedTests: XCTestCase {
         let stats = s.skiff(["stats", "--no-stream", "i1"])
         XCTAssertEqual(stats.code, 0, stats.stderr)
         let rows = stats.stdout.split(separator: "\n")
-        XCTAssertEqual(rows.count, 2)
+        guard rows.count == 2 else { return XCTFail("stats: \(stats.stdout) \(stats.stderr)") }
         XCTAssertTrue(rows[0].hasPrefix("ID          CPU %       MEM USAGE / LIMIT   MEM %       PIDS        BLOCK I/O"), String(rows[0]))
         XCTAssertTrue(rows[1].hasPrefix("i1 "))
         XCTAssertEqual(s.skiff(["stats", "--no-stream", "nope"]).err, "skiff: container \"nope\" does not exist")

@@ -61,6 +61,11 @@ final class VolumeTests: XCTestCase {
         // Nothing was made by the refused commands (not even "fresh").
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: s.dataRoot + "/volumes").sorted(), before)
         XCTAssertEqual(s.skiff(["volume", "rm", "named", anonymous]).code, 0)
+        // --data-root sets the data root for one command, as SKIFF_DATA does.
+        let other = s.dir.appendingPathComponent("other-data").path
+        XCTAssertEqual(s.skiff(["--data-root", other, "volume", "create", "elsewhere"]).out, "elsewhere")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: other + "/volumes/elsewhere"))
+        XCTAssertEqual(s.skiff(["volume", "ls", "-q"]).out, "")
         s.assertNothingLeftBehind()
     }
 }
