@@ -60,7 +60,7 @@ public struct Runtime {
         let rootfs = absolutePath(rootPath, relativeTo: bundle)
         guard isDirectory(rootfs) else { throw SkiffError("root.path: rootfs \(rootfs) is not a directory: \(errnoText())") }
         guard spec.process?.args?.isEmpty == false else { throw SkiffError("config.json: process.args: must contain at least one element") }
-        let plan = NamespacePlan(spec)
+        var plan = NamespacePlan(spec)
         guard plan.has(.mount) else { throw SkiffError("config.json: linux.namespaces: a mount namespace is required") }
         let terminal = spec.process?.terminal == true
         if terminal && !foreground && options.consoleSocket == nil {
@@ -82,9 +82,12 @@ public struct Runtime {
             if !succeeded {
                 if child > 0 { Glibc.kill(child, SIGKILL); var st: Int32 = 0; waitpid(child, &st, 0) }
                 cgroup?.destroy()
+                ContainerNetwork.tearDown(id: id, dir: dir, store: store) // Network/ContainerNetwork.swift
                 removeAll(dir)
             }
         }
+        // Quick-run networking (annotation run.skiff.network): DNS files, netns, CNI ADD.
+        if try ContainerNetwork.setUp(id: id, dir: dir, spec: &spec, store: store) { plan = NamespacePlan(spec) }
         if options.spec != nil { try writeFile(dir + "/config.json", spec.json(indent: "\t")) }
         if !foreground {
             try sys("mkfifo exec.fifo") { mkfifo(store.fifoPath(id), 0o622) }
@@ -338,6 +341,7 @@ public struct Runtime {
             try waitForExit(record)
         }
         try ContainerCgroup.remove(record) // what is left in the cgroup is killed first
+        ContainerNetwork.tearDown(id: id, dir: store.directory(id), store: store) // CNI DEL, netns, peers' hosts
         Explain.step("remove state", "rm -r \(store.directory(id))") { removeAll(store.directory(id)) }
         Hooks.runLogged(record.config.hooks?.poststop, kind: "poststop",
                         state: Hooks.state(id, .stopped, pid: nil, bundle: record.bundle, spec: record.config))

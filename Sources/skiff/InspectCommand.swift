@@ -9,8 +9,9 @@ enum InspectCommand: Command {
     static let flagsAnywhere = true
 
     static func run(_ args: ParsedArgs, _ global: Global) throws -> Int32 {
-        let (record, status) = try global.runtime.state(id: try requireID(args, name))
-        let report = Inspection(record: record, status: status)
+        let id = try requireID(args, name)
+        let (record, status) = try global.runtime.state(id: id)
+        let report = Inspection(record: record, status: status, stateDir: global.runtime.store.directory(id))
         switch args.value("format") ?? "text" {
         case "json": printOut(report.json.serialized(indent: "  ") + "\n")
         case "text": printOut(report.text)

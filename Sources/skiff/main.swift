@@ -31,6 +31,7 @@ let commands: [Command.Type] = [
     SpecCommand.self, CreateCommand.self, StartCommand.self, RunCommand.self, StateCommand.self,
     KillCommand.self, DeleteCommand.self, ListCommand.self, FeaturesCommand.self,
     PauseCommand.self, ResumeCommand.self, PsCommand.self, EventsCommand.self, UpdateCommand.self, ExecCommand.self, InspectCommand.self, DiffCommand.self,
+    NetworkCommand.self,
 ]
 
 let globalFlags = [
