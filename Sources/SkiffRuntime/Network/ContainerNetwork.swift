@@ -315,9 +315,21 @@ public enum ContainerNetwork {
         show("container route", inNetns + ["route", "show"])
         show("host bridge", ["/bin/ip", "-o", "-4", "addr", "show", "dev", a.bridge])
         if !a.hostVeth.isEmpty { show("host veth", ["/bin/ip", "-o", "link", "show", "dev", a.hostVeth]) }
-        let mine: (String) -> Bool = { $0.contains("\"\(a.id)\"") || $0.contains(a.address + "/") || $0.contains(a.address + ":") }
-        show("nat rule", ["/usr/sbin/iptables", "-w", "-t", "nat", "-S"], filter: mine)
-        show("filter rule", ["/usr/sbin/iptables", "-w", "-t", "filter", "-S"], filter: mine)
+        // The rules that name this container (its id in a comment, its address), and
+        // those of the per-container chains they jump to (CNI-..., CNI-DN-...).
+        for table in ["nat", "filter"] {
+            guard let (st, out, _) = try? Captured.run("/usr/sbin/iptables", args: ["iptables", "-w", "-t", table, "-S"], env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]), st == 0 else { continue }
+            let lines = String(decoding: out, as: UTF8.self).split(separator: "\n").map(String.init)
+            let mine = lines.filter { $0.hasPrefix("-A ") && ($0.contains("\"\(a.id)\"") || $0.contains(a.address + "/") || $0.contains(a.address + ":")) }
+            let chains = Set(mine.compactMap { l -> String? in
+                guard let r = l.firstRange(of: " -j CNI-") else { return nil }
+                let chain = "CNI-" + l[r.upperBound...].prefix { $0 != " " }
+                return chain.hasPrefix("CNI-HOSTPORT") || chain == "CNI-FORWARD" || chain == "CNI-ADMIN" ? nil : chain
+            })
+            for l in lines where mine.contains(l) || chains.contains(where: { l.hasPrefix("-A \($0) ") }) {
+                Explain.note(table + " rule", l.replacingBackslashes)
+            }
+        }
     }
 
     // MARK: tear down
