@@ -24,7 +24,7 @@ public struct QuickRunOptions {
     public var memorySwap: Int64?
     public var cpus: Double?
     public var pidsLimit: Int64?
-    public var network = "none"
+    public var network = "bridge"
     public var publish: [String] = []   // -p, Network/ContainerNetwork.swift
     public var dns: [String] = []
     public var addHosts: [String] = []

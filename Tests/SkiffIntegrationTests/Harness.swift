@@ -23,6 +23,9 @@ enum Env {
     /// Integration tests need root and the Alpine fixture. When they can't run they skip
     /// with the reason, unless SKIFF_REQUIRE_INTEGRATION=1 (CI), where that is a failure.
     static func requireIntegration(file: StaticString = #filePath, line: UInt = #line) throws {
+        // Quick-run's default network is a bridge with NAT (CNI): tests that want one say
+        // --network; the others keep the host's network untouched (and fast) with none.
+        setenv("SKIFF_DEFAULT_NETWORK", "none", 0)
         var reason: String?
         if getuid() != 0 { reason = "integration tests need root (they create namespaces and mounts)" }
         else if !FileManager.default.isExecutableFile(atPath: skiff) { reason = "no skiff binary at \(skiff) (run swift build first)" }

@@ -39,7 +39,8 @@ final class NetworkTests: XCTestCase {
             line.contains("\"\(id)\"") || (ip.map { line.contains($0 + "/") || line.contains($0 + ":") } ?? false)
         }
         out += rules.map { "rule: \($0)" }
-        out += runProgram("/bin/ip", ["-o", "link", "show", "type", "veth"]).stdout.split(separator: "\n").map { "veth: \($0)" }
+        out += runProgram("/bin/ip", ["-o", "link", "show", "type", "veth"]).stdout.split(separator: "\n")
+            .filter { !$0.contains(" skout") }.map { "veth: \($0)" } // (the test's own "outside" link)
         let ipam = s.stateRoot + "/networks/ipam"
         for net in (try? FileManager.default.contentsOfDirectory(atPath: ipam)) ?? [] {
             for f in (try? FileManager.default.contentsOfDirectory(atPath: ipam + "/" + net)) ?? [] where f.first?.isNumber == true {
@@ -90,8 +91,12 @@ final class NetworkTests: XCTestCase {
 
     func testPublishedPortAnswersOnLoopback() throws {
         let s = try sandbox()
-        let r = s.skiff(["--explain", "run", "--rootfs", Env.rootfs!, "-d", "--name", "web", "-p", "8080:80",
-                         "nc", "-lk", "-p", "80", "-e", "echo", "hello-web"])
+        // No --network: the default is the bridge, as with docker (the harness's
+        // SKIFF_DEFAULT_NETWORK=none is taken away for this one).
+        var env = ProcessInfo.processInfo.environment
+        env["SKIFF_DEFAULT_NETWORK"] = nil
+        let r = runProgram(Env.skiff, ["--root", s.stateRoot, "--explain", "run", "--rootfs", Env.rootfs!, "-d", "--name", "web", "-p", "8080:80",
+                                       "nc", "-lk", "-p", "80", "-e", "echo", "hello-web"], env: env)
         XCTAssertEqual(r.code, 0, r.stderr)
         let net = try XCTUnwrap(inspectNetwork(s, "web"))
         let cidr = try XCTUnwrap(net["address"] as? String)
@@ -236,7 +241,7 @@ final class NetworkTests: XCTestCase {
         XCTAssertEqual(bound, 0)
         XCTAssertEqual(listen(fd, 1), 0)
         let cases: [([String], String)] = [
-            (["--name", "bad1", "-p", "8081:80", "true"], "skiff: --publish 8081:80/tcp: host port 8081/tcp is already in use"),
+            (["--name", "bad1", "--network", "bridge", "-p", "8081:80", "true"], "skiff: --publish 8081:80/tcp: host port 8081/tcp is already in use"),
             (["--name", "bad2", "--network", "nosuch", "true"], "skiff: network \"nosuch\" not found (create it with: skiff network create nosuch)"),
             (["--name", "bad3", "--network", "host", "-p", "8083:80", "true"], "skiff: --publish 8083:80: needs a bridge network (--network host has no ports of its own)"),
             (["--name", "bad4", "--network", "none", "-p", "8083:80", "true"], "skiff: --publish 8083:80: needs a bridge network (--network none has no ports of its own)"),
@@ -260,8 +265,8 @@ final class NetworkTests: XCTestCase {
         XCTAssertEqual(s.skiff(["network", "create", "host"]).err, "skiff: network name \"host\": reserved (--network host is built in)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: s.stateRoot + "/networks/clash.conflist"))
         // Two containers may not publish the same host port.
-        XCTAssertEqual(s.skiff(["run", "--rootfs", Env.rootfs!, "-d", "--name", "first", "-p", "8085:80", "sleep", "60"]).code, 0)
-        XCTAssertEqual(quick(s, ["--rm", "--name", "second", "-p", "8085:80", "true"]).err,
+        XCTAssertEqual(s.skiff(["run", "--rootfs", Env.rootfs!, "-d", "--name", "first", "--network", "bridge", "-p", "8085:80", "sleep", "60"]).code, 0)
+        XCTAssertEqual(quick(s, ["--rm", "--name", "second", "--network", "bridge", "-p", "8085:80", "true"]).err,
                        "skiff: --publish 8085:80/tcp: host port 8085/tcp is already published by container \"first\"")
         // The container dies (SIGKILL: nothing of skiff runs then); delete still undoes
         // the network from network.json and the namespace that outlives it.
