@@ -67,7 +67,7 @@ func quickRunOptions(_ args: ParsedArgs, rootfs: String, command: [String]) thro
         o.pidsLimit = v
     }
     // As docker: a bridge with NAT unless told otherwise ($SKIFF_DEFAULT_NETWORK changes the default).
-    o.network = args.value("network") ?? getenv("SKIFF_DEFAULT_NETWORK").map { String(cString: $0) } ?? "bridge"
+    o.network = args.value("network") ?? getenv("SKIFF_DEFAULT_NETWORK").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "bridge"
     o.publish = args.all("publish")
     o.dns = args.all("dns")
     o.addHosts = args.all("add-host")

@@ -59,7 +59,12 @@ func runProgram(_ program: String, _ args: [String], stdin: String? = nil, env: 
     let p = Process()
     p.executableURL = URL(fileURLWithPath: program)
     p.arguments = args
-    if let env { p.environment = env }
+    if var env {
+        // (See requireIntegration: a test's own environment keeps none too, unless it
+        // sets the variable, "" meaning skiff's real default.)
+        if env["SKIFF_DEFAULT_NETWORK"] == nil { env["SKIFF_DEFAULT_NETWORK"] = "none" }
+        p.environment = env
+    }
     p.standardOutput = try! FileHandle(forWritingTo: outURL)
     p.standardError = try! FileHandle(forWritingTo: errURL)
     if let stdin {

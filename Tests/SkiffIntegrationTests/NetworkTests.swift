@@ -92,9 +92,9 @@ final class NetworkTests: XCTestCase {
     func testPublishedPortAnswersOnLoopback() throws {
         let s = try sandbox()
         // No --network: the default is the bridge, as with docker (the harness's
-        // SKIFF_DEFAULT_NETWORK=none is taken away for this one).
+        // SKIFF_DEFAULT_NETWORK=none is emptied for this one).
         var env = ProcessInfo.processInfo.environment
-        env["SKIFF_DEFAULT_NETWORK"] = nil
+        env["SKIFF_DEFAULT_NETWORK"] = "" // skiff's own default
         let r = runProgram(Env.skiff, ["--root", s.stateRoot, "--explain", "run", "--rootfs", Env.rootfs!, "-d", "--name", "web", "-p", "8080:80",
                                        "nc", "-lk", "-p", "80", "-e", "echo", "hello-web"], env: env)
         XCTAssertEqual(r.code, 0, r.stderr)
