@@ -333,3 +333,22 @@ int sk_close_range_between(unsigned int first, unsigned int last) {
     for (long fd = first; fd <= (long)last && fd < max; fd++) close((int)fd);
     return 0;
 }
+
+// The new mount API (see cshim.h).
+int sk_open_tree(int dirfd, const char *path, unsigned int flags) {
+    return (int)syscall(SYS_open_tree, dirfd, path, flags | O_CLOEXEC);
+}
+struct sk_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
+int sk_mount_setattr(int fd, unsigned int extra_flags, uint64_t attr_set, uint64_t attr_clr, uint64_t propagation) {
+    struct sk_mount_attr attr = { attr_set, attr_clr, propagation, 0 };
+    return (int)syscall(442 /* SYS_mount_setattr */, fd, "", AT_EMPTY_PATH | extra_flags, &attr, sizeof(attr));
+}
+int sk_move_mount_fds(int from_fd, int to_fd) {
+    return (int)syscall(SYS_move_mount, from_fd, "", to_fd, "", 0x00000004 | 0x00000040);
+}
+long long sk_mount_id(int fd) {
+    struct statx stx;
+    memset(&stx, 0, sizeof(stx));
+    if (statx(fd, "", AT_EMPTY_PATH, 0x00001000U /* STATX_MNT_ID */, &stx) != 0) return -1;
+    return (long long)stx.stx_mnt_id;
+}

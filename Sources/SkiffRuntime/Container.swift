@@ -71,24 +71,30 @@ public struct Runtime {
         }
 
         // From here on everything made is undone if a step fails.
-        try mkdirAll(store.root, mode: 0o711)
+        // The state root is root's alone (runc's is 0700 too); each container's directory
+        // stays 0711 so a user-namespaced init can reach exec.fifo by its directory fd.
+        try mkdirAll(store.root, mode: 0o700)
+        _ = chmod(store.root, 0o700)
         if mkdir(dir, 0o711) != 0 {
             throw SkiffError(errno == EEXIST ? "container \"\(id)\" already exists" : "mkdir \(dir): \(errnoText())")
         }
         var child: Int32 = 0
         var succeeded = false
         var cgroup: ContainerCgroup?
+        var overlay: OverlayLayers?
         defer {
             if !succeeded {
                 if child > 0 { Glibc.kill(child, SIGKILL); var st: Int32 = 0; waitpid(child, &st, 0) }
                 cgroup?.destroy()
                 ContainerNetwork.tearDown(id: id, dir: dir, store: store) // Network/ContainerNetwork.swift
                 removeAll(dir)
+                if let overlay, isDirectory(overlay.upper) { removeAll(overlay.dataDir) }
             }
         }
         // Quick-run networking (annotation run.skiff.network): DNS files, netns, CNI ADD.
         if try ContainerNetwork.setUp(id: id, dir: dir, spec: &spec, store: store) { plan = NamespacePlan(spec) }
-        if options.spec != nil { try writeFile(dir + "/config.json", spec.json(indent: "\t")) }
+        // The quick-run config holds the -e/--env-file values: for root's eyes only.
+        if options.spec != nil { try writeFile(dir + "/config.json", spec.json(indent: "\t"), mode: 0o600) }
         if !foreground {
             try sys("mkfifo exec.fifo") { mkfifo(store.fifoPath(id), 0o622) }
             try UserNamespace.giveToContainerRoot(store.fifoPath(id), spec: spec) // init opens it as that uid
@@ -97,10 +103,11 @@ public struct Runtime {
         defer { close(dirFd) }
         let (parentSock, childSock) = try SyncSocket.pair()
         // An overlay root: the rootfs is the lower layer, the container writes to its own upper.
-        var overlay: OverlayLayers?
         if spec.annotations?[OverlayLayers.annotation] == "true" {
-            overlay = OverlayLayers(lower: rootfs, stateDir: dir)
-            try overlay!.create()
+            try OverlayLayers.checkLowerPath(rootfs)
+            let layers = OverlayLayers(lower: rootfs, dataDir: store.dataDirectory(id))
+            try layers.create()
+            overlay = layers
         }
         var childSockOpen = true // closed right after the clone; an fd number must never be closed twice
         defer { if childSockOpen { childSock.close() } }
@@ -129,6 +136,7 @@ public struct Runtime {
         }
         childSock.close()
         childSockOpen = false
+        try cgroup?.adopt(child) // cgroup v1 device rules: before init goes on
 
         if plan.isNew(.user) { try writeIDMappings(pid: child, linux: spec.linux) }
         try parentSock.send("go \(child)")
@@ -156,7 +164,7 @@ public struct Runtime {
         let record = ContainerRecord(
             ociVersion: spec.ociVersion, id: id, pid: child, bundle: bundle, rootfs: rootfs, created: rfc3339Now(),
             owner: "", annotations: spec.annotations, initStartTime: ProcessInfo.startTime(of: child) ?? 0,
-            cgroupPath: cgroup?.path ?? "", config: spec, overlay: overlay)
+            cgroupPath: cgroup?.path ?? "", config: spec, overlay: overlay, deviceCgroupV1: cgroup?.deviceV1Dir)
         try store.save(record)
         if let pidFile = options.pidFile {
             try writeFileAtomic(absolutePath(pidFile, relativeTo: currentDirectory()), "\(child)")
@@ -343,6 +351,9 @@ public struct Runtime {
         try ContainerCgroup.remove(record) // what is left in the cgroup is killed first
         ContainerNetwork.tearDown(id: id, dir: store.directory(id), store: store) // CNI DEL, netns, peers' hosts
         Explain.step("remove state", "rm -r \(store.directory(id))") { removeAll(store.directory(id)) }
+        if let overlay = record.overlay {
+            Explain.step("remove layers", "rm -r \(overlay.dataDir)") { removeAll(overlay.dataDir) }
+        }
         Hooks.runLogged(record.config.hooks?.poststop, kind: "poststop",
                         state: Hooks.state(id, .stopped, pid: nil, bundle: record.bundle, spec: record.config))
     }

@@ -23,6 +23,9 @@ final class ContainerCgroup {
     let devices: [LinuxDeviceCgroup]
     /// Open on the cgroup directory: for CLONE_INTO_CGROUP and BPF_PROG_ATTACH.
     private(set) var fd: Int32 = -1
+    /// Without a usable cgroup v2 hierarchy: the cgroup v1 devices directory that holds
+    /// the device rules (DeviceCgroupV1.swift); `path` is then "".
+    private(set) var deviceV1Dir: String?
 
     private init(path: String, made: [String], devices: [LinuxDeviceCgroup]) {
         self.path = path
@@ -30,23 +33,41 @@ final class ContainerCgroup {
         self.devices = devices
     }
 
+    /// No cgroup v2 of our own: device rules through cgroup v1, or refuse (finding H2).
+    private static func devicesOnly(id: String, spec: Spec, root: String, why: String) throws -> ContainerCgroup {
+        let rules = spec.linux?.resources?.devices ?? []
+        guard DeviceCgroupV1.available else {
+            throw SkiffError("no device cgroup for container \(id): \(why), and there is no cgroup v1 devices controller; refusing to run a container that could open the host's devices")
+        }
+        let (name, _) = try Cgroup.containerPath(spec.linux?.cgroupsPath, id: id, root: root)
+        Log.debug("no cgroup v2 for container \(id) (\(why)): device rules go to the cgroup v1 devices controller")
+        let cgroup = ContainerCgroup(path: "", made: [], devices: rules)
+        cgroup.deviceV1Dir = try DeviceCgroupV1.create(name, rules: rules)
+        return cgroup
+    }
+
+    /// Right after the clone, before init goes on: put it in the v1 devices cgroup.
+    func adopt(_ pid: Int32) throws {
+        if let dir = deviceV1Dir { try DeviceCgroupV1.join(dir, pid: pid) }
+    }
+
     deinit { if fd >= 0 { close(fd) } }
 
     /// The controllers `events --stats` reads; they are enabled when the hierarchy has them.
     static let statControllers = ["cpu", "memory", "pids", "io"]
 
-    /// Make the container's cgroup with its limits written, or nil when this host has no
-    /// cgroup2 hierarchy (or no usable one) and the spec asks for no controller. Throws,
-    /// leaving nothing behind, when a requested controller is missing.
-    static func create(id: String, spec: Spec, root: String) throws -> ContainerCgroup? {
+    /// Make the container's cgroup with its limits written. When this host has no cgroup2
+    /// hierarchy (or no usable one) and the spec asks for no controller, only the device
+    /// rules, in cgroup v1. Throws, leaving nothing behind, when a requested controller is
+    /// missing or no device rules can be enforced at all.
+    static func create(id: String, spec: Spec, root: String) throws -> ContainerCgroup {
         let resources = spec.linux?.resources
         let needed = try CgroupResources.requirements(resources)
         guard Cgroup.available else {
             if let n = needed.first {
                 throw SkiffError("\(n.field): the \(n.controller) controller is not available: no cgroup v2 hierarchy is mounted (skiff supports cgroup v2 only)")
             }
-            Log.debug("no cgroup2 hierarchy is mounted: no cgroup for \(id), its device rules are not enforced")
-            return nil
+            return try devicesOnly(id: id, spec: spec, root: root, why: "no cgroup v2 hierarchy is mounted")
         }
         let (path, base) = try Cgroup.containerPath(spec.linux?.cgroupsPath, id: id, root: root)
         let available = Cgroup.controllers(of: base)
@@ -61,8 +82,7 @@ final class ContainerCgroup {
         } catch let error as SkiffError where needed.isEmpty && [EROFS, EACCES, EPERM].contains(error.code) {
             // A read-only or foreign hierarchy (skiff inside some other container): a
             // container without limits can still run, without a cgroup of its own.
-            Log.warn("no cgroup for container \(id) (\(error.message)): its device rules are not enforced")
-            return nil
+            return try devicesOnly(id: id, spec: spec, root: root, why: error.message)
         }
         let cgroup = ContainerCgroup(path: path, made: made, devices: resources?.devices ?? [])
         do {
@@ -81,18 +101,20 @@ final class ContainerCgroup {
 
     /// clone3 into this cgroup (see Cgroup.clone3); `cgroup` nil: a plain clone3.
     static func clone3(_ flags: UInt64, into cgroup: ContainerCgroup?) -> pid_t {
-        guard let cgroup else { return sk_clone3(flags, -1) }
+        guard let cgroup, cgroup.fd >= 0 else { return sk_clone3(flags, -1) }
         return Cgroup.clone3(flags, cgroupFd: cgroup.fd, path: cgroup.path)
     }
 
     /// The device rules, as a BPF program on the cgroup. Called when init is ready: its
     /// device nodes exist, the user's program has not started.
     func attachDeviceFilter() throws {
+        if deviceV1Dir != nil { return } // written before init joined
         try DeviceFilter.attach(devices, cgroupFd: fd, path: path)
     }
 
     /// Undo create: kill whatever got in, remove the directories made.
     func destroy() {
+        if let dir = deviceV1Dir { DeviceCgroupV1.remove(dir); return }
         try? Cgroup.killAndWait(path)
         if made.isEmpty { return }
         for dir in made.reversed() { _ = rmdir(Cgroup.directory(dir)) }
@@ -102,6 +124,7 @@ final class ContainerCgroup {
 
     /// delete's part: kill what is left in the container's cgroup, then remove it.
     static func remove(_ record: ContainerRecord) throws {
+        if let dir = record.deviceCgroupV1 { DeviceCgroupV1.remove(dir) }
         guard Cgroup.available, !record.cgroupPath.isEmpty else { return }
         try Cgroup.killAndWait(record.cgroupPath)
         try Cgroup.remove(record.cgroupPath)

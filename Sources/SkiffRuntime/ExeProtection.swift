@@ -8,10 +8,10 @@
 //
 // The defence, as in runc: before doing anything for a container, skiff re-executes
 // itself from a copy of its binary that cannot be written:
-//  1. preferred, cheap: a read-only bind mount of /proc/self/exe, opened and at once
-//     detached (runc's "bindfd"). /proc/PID/exe then lives on a read-only mount that no
-//     namespace can see or remount: opening it for writing fails with EROFS. Two
-//     mounts and a second program start (~1-2 ms, no copy).
+//  1. preferred, cheap: a detached read-only copy of the mount holding the binary
+//     (open_tree + mount_setattr, never attached to any mount table). /proc/PID/exe
+//     then lives on a read-only mount that no namespace can see or remount: opening it
+//     for writing fails with EROFS. Two syscalls and a second program start (no copy).
 //  2. fallback, where mounting is not allowed: a memfd (a file that lives only in
 //     memory) holding a copy of the binary, sealed against any change (F_SEAL_WRITE,
 //     SHRINK, GROW, and SEAL so the seals stay): every write fails with EPERM. This
@@ -74,23 +74,22 @@ public enum ExeProtection {
         return statvfs("/proc/self/exe", &st) == 0 && (UInt(st.f_flag) & SK_MS_RDONLY) != 0
     }
 
-    /// A read-only bind mount of /proc/self/exe on a temporary file, opened (O_PATH) and
-    /// detached at once: the fd keeps the mount alive, nothing stays in the mount table.
-    /// nil when mounting is not allowed (then the memfd copy is used).
+    /// A read-only bind mount of /proc/self/exe that is never attached anywhere:
+    /// open_tree(OPEN_TREE_CLONE) makes a detached copy of the mount holding the binary,
+    /// mount_setattr makes it read-only while no one can see it, and the O_PATH fd it
+    /// returns is all that keeps it alive. An earlier version bound the binary on a file
+    /// in /tmp for a moment: that mount propagated, still writable, to every namespace
+    /// slave to the host's /tmp, where a watcher could grab a writable handle (security
+    /// review, finding M3). nil when the kernel lacks the new mount API (before 5.12) or
+    /// mounting is not allowed: then the memfd copy is used.
     static func readOnlyBindOfSelf() -> Int32? {
-        let target = "/tmp/.skiff-exe.\(getpid())"
-        let f = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if f < 0 { return nil }
-        close(f)
-        defer { unlink(target) }
         let start = monotonicNanos()
-        guard sk_mount("/proc/self/exe", target, nil, SK_MS_BIND, nil) == 0 else { return nil }
-        defer { sk_umount2(target, SK_MNT_DETACH) }
-        guard sk_mount(nil, target, nil, SK_MS_BIND | SK_MS_REMOUNT | SK_MS_RDONLY | SK_MS_NOSUID | SK_MS_NODEV, nil) == 0 else { return nil }
-        let fd = open(target, SK_O_PATH | O_CLOEXEC)
-        if fd < 0 { return nil }
-        Explain.note("protect binary", "mount(/proc/self/exe, ro bind) + open + umount2(MNT_DETACH) (\(Explain.formatMillis(Double(monotonicNanos() - start) / 1e6)) ms)")
-        return fd
+        let tree = sk_open_tree(AT_FDCWD, "/proc/self/exe", SK_OPEN_TREE_CLONE)
+        if tree < 0 { return nil }
+        let ro = SK_MOUNT_ATTR_RDONLY | SK_MOUNT_ATTR_NOSUID | SK_MOUNT_ATTR_NODEV
+        guard sk_mount_setattr(tree, 0, ro, 0, 0) == 0 else { close(tree); return nil }
+        Explain.note("protect binary", "open_tree(/proc/self/exe, OPEN_TREE_CLONE) + mount_setattr(RDONLY), never attached (\(Explain.formatMillis(Double(monotonicNanos() - start) / 1e6)) ms)")
+        return tree
     }
 
     /// memfd_create + copy of /proc/self/exe + seals; returns the memfd (O_CLOEXEC).

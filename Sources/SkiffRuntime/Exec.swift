@@ -58,8 +58,14 @@ extension Runtime {
         }
         defer { if !options.detach { sk_sigmask_all(1) } }
         flushStdio()
-        let cgroupFd = Cgroup.openDirectory(record.cgroupPath) // the process joins the container's cgroup
+        // The process joins the container's cgroup (and so its device rules): never run it
+        // outside when the container has one.
+        let cgroupFd = Cgroup.openDirectory(record.cgroupPath)
         defer { if cgroupFd >= 0 { close(cgroupFd) } }
+        if cgroupFd < 0 && !record.cgroupPath.isEmpty {
+            throw SkiffError("exec: cannot open the container's cgroup \(Cgroup.directory(record.cgroupPath)): \(errnoText())")
+        }
+        if let dir = record.deviceCgroupV1 { try DeviceCgroupV1.join(dir, pid: getpid()) } // the clone inherits it
         let child = try sys("clone3") { Cgroup.clone3(0, cgroupFd: cgroupFd, path: record.cgroupPath) }
         if child == 0 {
             parentSock.close()
@@ -112,6 +118,16 @@ struct ExecProcess {
 
     func run() -> Never {
         do {
+            // Not dumpable before the first setns: once in the container's user namespace,
+            // a container process with CAP_SYS_PTRACE there could otherwise reach this
+            // host-root process's /proc/PID/root (the host's /) or ptrace it before it
+            // joins the mount namespace (CVE-2016-9962 class). execve resets it.
+            try Explain.step("not dumpable", "prctl(PR_SET_DUMPABLE, 0)") {
+                try sys("prctl(PR_SET_DUMPABLE, 0)") { sk_set_dumpable(0) }
+            }
+            // Out of the caller's session: its terminal must not be this process's
+            // controlling tty (TIOCSTI, see InitProcess.setUp).
+            try ProcessSetup.newSession()
             // Drop what the caller's skiff had open (it may wait on pipes until we exit).
             ProcessSetup.closeInheritedFds(preserve: preserveFds, keep: Set([sync.fd, consoleFd, Log.fd] + namespaces.map(\.1)))
             for (type, fd) in namespaces where type != .pid && type != .time {

@@ -46,6 +46,12 @@ struct InitProcess {
 
     /// Namespaces, root filesystem and process attributes; returns what to exec.
     private mutating func setUp() throws -> PreparedProcess {
+        // A session of its own, before anything else: otherwise the caller's terminal
+        // stays the container's controlling tty, and a program in the image can open
+        // /dev/tty and push keystrokes into the administrator's shell with TIOCSTI
+        // (runc calls setsid() for every init and exec too). With process.terminal the
+        // new pty becomes the controlling tty of this new session (Terminal.swift).
+        try ProcessSetup.newSession()
         umask(0) // device nodes and directories get exactly the modes asked for
         closeInheritedFds()
         guard let go = try sync.receive(), go.hasPrefix("go ") else { _exit(1) } // skiff went away

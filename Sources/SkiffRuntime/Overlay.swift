@@ -15,22 +15,43 @@ public struct OverlayLayers: Codable {
 
     public static let annotation = "run.skiff.overlay"
 
-    /// The layers of container `dir` (its state directory) over `lower`.
-    init(lower: String, stateDir dir: String) {
+    /// The layers of the container whose data directory is `dir` over `lower`.
+    init(lower: String, dataDir dir: String) {
         self.lower = lower
         upper = dir + "/upper"
         work = dir + "/work"
         merged = dir + "/merged"
     }
 
-    /// Create the directories (skiff, on the host).
+    /// The directory holding the layers (StateStore.dataDirectory).
+    var dataDir: String { dirname(of: upper) }
+
+    /// Create the directories (skiff, on the host). The data directory is 0700 (and its
+    /// parent too): the upper layer holds whatever the container wrote, setuid files and
+    /// device nodes included, which no host user may reach (review M6).
     func create() throws {
+        let containers = dirname(of: dataDir)
+        try mkdirAll(containers, mode: 0o700)
+        _ = chmod(containers, 0o700)
+        if mkdir(dataDir, 0o700) != 0 {
+            throw SkiffError(errno == EEXIST ? "\(dataDir) already exists (a container of that name was not deleted)" : "mkdir \(dataDir): \(errnoText())")
+        }
         for d in [upper, work, merged] { try sys("mkdir \(d)") { mkdir(d, 0o755) } }
+    }
+
+    /// The characters overlayfs reads as separators in its options: a lower directory
+    /// whose path holds one would add layers or options (`--rootfs "/x:/"` would stack the
+    /// host's /). Such a path is refused (review L5).
+    static func checkLowerPath(_ path: String) throws {
+        if let c = path.first(where: { $0 == ":" || $0 == "," || $0 == "\\" }) {
+            throw SkiffError("rootfs \(path): the overlay root cannot use a path containing \"\(c)\" (overlayfs reads it as a separator)")
+        }
     }
 
     /// Mount the overlay on `merged` (the container's init, inside its private mount
     /// namespace, so the mount disappears with the container).
     func mount() throws {
+        try OverlayLayers.checkLowerPath(lower)
         let data = "lowerdir=\(lower),upperdir=\(upper),workdir=\(work)"
         try mountFS("overlay", merged, "overlay", 0, data, what: "root filesystem", shown: merged)
     }

@@ -63,6 +63,15 @@ enum ProcessSetup {
         return PreparedProcess(path: path, args: args, env: env, preserveFds: preserveFds, capabilities: capabilities, filter: filter)
     }
 
+    /// setsid(): a new session with no controlling terminal, first thing in init and in
+    /// every exec'd process. Only a process group leader cannot do it (EPERM): a clone
+    /// never is one.
+    static func newSession() throws {
+        try Explain.step("new session", "setsid()") {
+            try sys("setsid") { setsid() }
+        }
+    }
+
     static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     /// process.env, plus HOME (from the container's /etc/passwd) and PATH when missing.

@@ -86,16 +86,11 @@ struct RootfsSetup {
             guard stat(source, &st) == 0 else { throw SkiffError("source \(source): \(errnoText())") }
             let isDir = (st.st_mode & S_IFMT) == S_IFDIR
             let target = try isDir ? root.mkdirAll(m.destination) : root.createFile(m.destination)
-            try mountFS(source, procFdPath(target), nil, SK_MS_BIND | (flags & SK_MS_REC), nil, what: "bind mount", shown: shown)
-            close(target)
-            // A bind mount ignores other flags: they take a remount of the new mount.
-            let rest = flags & ~(SK_MS_BIND | SK_MS_REC | SK_MS_REMOUNT)
-            if rest != 0 {
-                let top = try root.open(m.destination)
-                defer { close(top) }
-                try mountFS(nil, procFdPath(top), nil, rest | SK_MS_BIND | SK_MS_REMOUNT | existingMountFlags(procFdPath(top)),
-                            nil, what: "bind remount", shown: shown)
-            }
+            defer { close(target) }
+            // ro, nosuid, propagation...: set on the new mount before it is attached, so no
+            // path is resolved again (a swapped symlink cannot move them elsewhere, M4).
+            try bindMount(source, onto: target, flags: flags, propagation: opts.propagation, what: "bind mount", shown: shown)
+            return
         } else {
             // proc and sysfs only on a real directory: a symlink there (a rootfs with
             // "/proc -> /") would put the kernel's files somewhere the rest of the setup,
@@ -113,33 +108,51 @@ struct RootfsSetup {
                     // host tree (and mounting one can take milliseconds): bind the
                     // container's own cgroup directory instead, as runc does.
                     let own = Cgroup.directory(Cgroup.ownCgroup())
-                    try mountFS(own, procFdPath(target), nil, SK_MS_BIND | SK_MS_REC, nil, what: "bind cgroup", shown: shown)
-                    let top = try root.open(m.destination)
-                    defer { close(top) }
-                    try mountFS(nil, procFdPath(top), nil, flags | SK_MS_BIND | SK_MS_REMOUNT, nil, what: "bind remount", shown: shown)
-                    try requireFilesystem(top, FSMagic.of("cgroup2")!, "\(m.destination) after binding the cgroup")
+                    let tree = try bindMount(own, onto: target, flags: flags | SK_MS_REC, propagation: opts.propagation,
+                                             what: "bind cgroup", shown: shown, keep: true)
+                    defer { close(tree) }
+                    try requireFilesystem(tree, FSMagic.of("cgroup2")!, "\(m.destination) after binding the cgroup")
                     return
                 }
             }
             do {
                 try mountFS(source, procFdPath(target), fstype, flags, opts.dataString, what: "mount \(fstype)", shown: shown)
             } catch let e as SkiffError where type == "sysfs" && e.code == EPERM && !newNetwork {
-                // sysfs can't be mounted without owning the network namespace: bind the host's, as runc does.
-                flags = SK_MS_BIND | SK_MS_REC
-                try mountFS("/sys", procFdPath(target), nil, flags, nil, what: "bind sysfs", shown: shown)
+                // sysfs can't be mounted without owning the network namespace: bind the host's,
+                // as runc does, with the spec's flags (ro, nosuid, nodev, noexec) on it and on
+                // every mount below it: without them the host's /sys, cgroup2 included, would be
+                // writable by whatever host uid the container maps (CVE-2023-25809, M5).
+                let tree = try bindMount("/sys", onto: target, flags: flags | SK_MS_REC, propagation: opts.propagation,
+                                         what: "bind sysfs", shown: shown, keep: true, recursiveAttributes: true)
+                defer { close(tree) }
+                try requireFilesystem(tree, FSMagic.of("sysfs")!, "\(m.destination) after binding sysfs")
+                return
             }
-            // What is there now must be the filesystem just mounted.
+            // What is there now must be the filesystem just mounted, on the directory that
+            // was checked (not wherever the path leads now).
+            let top = try reopenMounted(m.destination, on: target, in: root, noSymlinks: strict)
+            defer { close(top) }
             if let magic = FSMagic.of(fstype) {
-                let top = try root.open(m.destination, noSymlinks: strict)
-                defer { close(top) }
                 try requireFilesystem(top, magic, "\(m.destination) after mounting \(fstype)")
             }
+            for p in opts.propagation {
+                try mountFS(nil, procFdPath(top), nil, p, nil, what: "mount propagation", shown: shown)
+            }
         }
-        for p in opts.propagation {
-            let top = try root.open(m.destination)
-            defer { close(top) }
-            try mountFS(nil, procFdPath(top), nil, p, nil, what: "mount propagation", shown: shown)
+    }
+
+    /// After a mount(2) on the fd `below`: open what `path` leads to now and check it is
+    /// the new mount on that very directory (same path, another mount), as runc's
+    /// reopenAfterMount does: a rename or symlink swap in between is an error, never a
+    /// flag applied to the wrong mount.
+    private func reopenMounted(_ path: String, on below: Int32, in root: RootDir, noSymlinks: Bool) throws -> Int32 {
+        let top = try root.open(path, noSymlinks: noSymlinks)
+        let wanted = readLinkText(procFdPath(below)), got = readLinkText(procFdPath(top))
+        if wanted == nil || wanted != got || sk_mount_id(top) == sk_mount_id(below) {
+            close(top)
+            throw SkiffError("mountpoint was moved or replaced while it was being mounted (\(got ?? "?") is not \(wanted ?? "?"))")
         }
+        return top
     }
 
     /// pivot_root into the rootfs and detach the old root; or, for --no-pivot (a rootfs
@@ -176,17 +189,87 @@ struct RootfsSetup {
         }
     }
 
-    /// readonlyPaths: bind the path onto itself, then remount that new mount read-only,
-    /// keeping the flags it already has (nosuid, nodev...: the kernel refuses to drop
-    /// them in a user namespace).
+    /// readonlyPaths: a read-only copy of the path's mount, attached over it. The copy is
+    /// made from the fd that was checked and made read-only before anyone can see it; the
+    /// flags it already has (nosuid, nodev...: locked in a user namespace) stay.
     private func makeReadonly(_ path: String, in root: RootDir) throws {
         guard let target = try root.openIfExists(path) else { return }
         defer { close(target) }
-        try mountFS(procFdPath(target), procFdPath(target), nil, SK_MS_BIND | SK_MS_REC, nil, what: "read-only path", shown: path)
-        // The old fd still names the covered mount: reopen to reach the new one.
-        let top = try root.open(path)
-        defer { close(top) }
-        let flags = SK_MS_BIND | SK_MS_REMOUNT | SK_MS_RDONLY | existingMountFlags(procFdPath(top))
-        try mountFS(nil, procFdPath(top), nil, flags, nil, what: "read-only path", shown: path)
+        try bindMount(nil, from: target, onto: target, flags: SK_MS_REC | SK_MS_RDONLY, propagation: [],
+                      what: "read-only path", shown: path)
     }
+
+    /// Bind `source` (a host path, or the fd `from`) onto the fd `target` with the new
+    /// mount API: open_tree(OPEN_TREE_CLONE) makes a detached copy, mount_setattr gives it
+    /// `flags` (MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, atime) and `propagation` while
+    /// nothing can see it, move_mount attaches it onto the target fd. Nothing is resolved
+    /// twice, so a symlink swapped in meanwhile cannot make a "ro" volume writable
+    /// (CVE-2021-30465 class, review finding M4). MS_REC clones the whole subtree; the
+    /// flags apply to its top only, as a bind remount does, unless `recursiveAttributes`.
+    /// With `keep` the attached mount's fd is returned (the caller closes it).
+    @discardableResult
+    private func bindMount(_ source: String?, from: Int32 = AT_FDCWD, onto target: Int32, flags: UInt, propagation: [UInt],
+                           what: String, shown: String, keep: Bool = false, recursiveAttributes: Bool = false) throws -> Int32 {
+        let recursive = flags & SK_MS_REC != 0
+        let (set, rest) = RootfsSetup.mountAttributes(flags & ~(SK_MS_BIND | SK_MS_REC | SK_MS_REMOUNT))
+        let call = "open_tree(\"\(source ?? shown)\", OPEN_TREE_CLONE\(recursive ? "|AT_RECURSIVE" : "")) + mount_setattr(\(MountOptions.describe(flags & ~(SK_MS_BIND | SK_MS_REC)))) + move_mount(→ \"\(shown)\")"
+        return try Explain.step(what, call) {
+            let tree = try sys("open_tree \(source ?? shown)") {
+                sk_open_tree(from, source ?? "", SK_OPEN_TREE_CLONE | (recursive ? SK_AT_RECURSIVE : 0) | (source == nil ? SK_AT_EMPTY_PATH : 0))
+            }
+            var done = false
+            defer { if !done || !keep { close(tree) } }
+            if set != 0 || flags & SK_MS_RELATIME != 0 {
+                // An atime mode replaces the old one: the kernel wants the whole field cleared.
+                let atime = flags & (SK_MS_NOATIME | SK_MS_STRICTATIME | SK_MS_RELATIME) != 0 ? SK_MOUNT_ATTR__ATIME : 0
+                try sys("mount_setattr \(shown)") { sk_mount_setattr(tree, recursiveAttributes ? SK_AT_RECURSIVE : 0, set, atime, 0) }
+            }
+            for p in propagation {
+                let type = p & ~SK_MS_REC
+                try sys("mount propagation \(shown)") { sk_mount_setattr(tree, p & SK_MS_REC != 0 ? SK_AT_RECURSIVE : 0, 0, 0, UInt64(type)) }
+            }
+            try sys("move_mount onto \(shown)") { sk_move_mount_fds(tree, target) }
+            if rest != 0 {
+                // Flags mount_setattr cannot set (sync, dirsync, mand...): a remount of the
+                // mount just attached, through its own fd (still no path lookup).
+                let flags = rest | set.msFlags | SK_MS_BIND | SK_MS_REMOUNT | existingMountFlags(procFdPath(tree))
+                try sys("remount \(shown)") { sk_mount(nil, procFdPath(tree), nil, flags, nil) }
+            }
+            done = true
+            return tree
+        }
+    }
+
+    /// mount(2) flags as mount_setattr attributes; what has no attribute is returned apart.
+    static func mountAttributes(_ flags: UInt) -> (set: UInt64, rest: UInt) {
+        let table: [(UInt, UInt64)] = [
+            (SK_MS_RDONLY, SK_MOUNT_ATTR_RDONLY), (SK_MS_NOSUID, SK_MOUNT_ATTR_NOSUID), (SK_MS_NODEV, SK_MOUNT_ATTR_NODEV),
+            (SK_MS_NOEXEC, SK_MOUNT_ATTR_NOEXEC), (SK_MS_NOATIME, SK_MOUNT_ATTR_NOATIME),
+            (SK_MS_STRICTATIME, SK_MOUNT_ATTR_STRICTATIME), (SK_MS_NODIRATIME, SK_MOUNT_ATTR_NODIRATIME),
+            (SK_MS_NOSYMFOLLOW, SK_MOUNT_ATTR_NOSYMFOLLOW), (SK_MS_RELATIME, SK_MOUNT_ATTR_RELATIME),
+        ]
+        var set: UInt64 = 0, rest = flags
+        for (ms, attr) in table where flags & ms != 0 { set |= attr; rest &= ~ms }
+        return (set, rest)
+    }
+}
+
+private extension UInt64 {
+    /// The mount(2) flags of mount_setattr attributes (for a remount that must keep them).
+    var msFlags: UInt {
+        var f: UInt = 0
+        if self & SK_MOUNT_ATTR_RDONLY != 0 { f |= SK_MS_RDONLY }
+        if self & SK_MOUNT_ATTR_NOSUID != 0 { f |= SK_MS_NOSUID }
+        if self & SK_MOUNT_ATTR_NODEV != 0 { f |= SK_MS_NODEV }
+        if self & SK_MOUNT_ATTR_NOEXEC != 0 { f |= SK_MS_NOEXEC }
+        return f
+    }
+}
+
+/// readlink(2) of a path, or nil.
+func readLinkText(_ path: String) -> String? {
+    var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let n = readlink(path, &buf, buf.count - 1)
+    guard n >= 0 else { return nil }
+    return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

@@ -25,6 +25,9 @@ public struct ContainerRecord: Codable {
     public var config: Spec
     /// The overlay layers when the root is an overlay (annotation run.skiff.overlay).
     public var overlay: OverlayLayers?
+    /// The cgroup v1 devices directory holding the device rules, on hosts without a
+    /// usable cgroup v2 (DeviceCgroupV1.swift); exec'd processes join it too.
+    public var deviceCgroupV1: String?
 }
 
 /// The state directory root (--root) and the containers in it.
@@ -33,6 +36,19 @@ public struct StateStore {
     public init(root: String) { self.root = root }
 
     public func directory(_ id: String) -> String { root + "/" + id }
+
+    /// Where containers' persistent data (the overlay's upper and work layers) lives:
+    /// $SKIFF_DATA, else /var/lib/skiff. Not in the state root, which is on /run: a tmpfs
+    /// the host needs, which a container writing its upper layer could fill (review M6).
+    public static var dataRoot: String { getenv("SKIFF_DATA").map { String(cString: $0) } ?? "/var/lib/skiff" }
+
+    /// The container's data directory (0700): DATA/containers/ID for the default state
+    /// root; other roots get the root's tag in the name, as their cgroups do.
+    public func dataDirectory(_ id: String) -> String {
+        let absRoot = absolutePath(root, relativeTo: currentDirectory())
+        let name = absRoot == Cgroup.defaultRoot ? id : Cgroup.rootTag(absRoot) + "-" + id
+        return StateStore.dataRoot + "/containers/" + name
+    }
     func recordPath(_ id: String) -> String { directory(id) + "/state.json" }
     func fifoPath(_ id: String) -> String { directory(id) + "/exec.fifo" }
 

@@ -74,11 +74,15 @@ func writeFile(_ path: String, _ text: String, mode: mode_t = 0o644) throws {
     do { try writeAll(fd, Array(text.utf8)) } catch { throw SkiffError("write \(path): \(errnoText())") }
 }
 
-/// Write a file atomically: a temp file in the same directory, then rename(2).
+/// Write a file atomically: a new temp file in the same directory, then rename(2). The
+/// temp file is created with O_EXCL|O_NOFOLLOW: in a directory others can write to (a
+/// --pid-file in /tmp), a symlink planted at its name cannot make root write elsewhere.
 public func writeFileAtomic(_ path: String, _ text: String, mode: mode_t = 0o644) throws {
     let tmp = path + ".tmp.\(getpid())"
     do {
-        try writeFile(tmp, text, mode: mode)
+        let fd = try sys("create \(tmp)") { open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode) }
+        defer { close(fd) }
+        do { try writeAll(fd, Array(text.utf8)) } catch { throw SkiffError("write \(tmp): \(errnoText())") }
         try sys("rename \(tmp) to \(path)") { rename(tmp, path) }
     } catch {
         unlink(tmp)
@@ -111,17 +115,35 @@ func mkdirAll(_ path: String, mode: mode_t = 0o755) throws {
     if mkdir(path, mode) != 0 && errno != EEXIST { throw SkiffError("mkdir \(path): \(errnoText())") }
 }
 
-/// rm -rf for the runtime's own directories (state dirs). Does not cross mount points
-/// knowingly: it is only ever used on directories Skiff created.
+/// rm -rf for the runtime's own directories (state dirs, overlay layers). It walks by
+/// file descriptor (openat O_NOFOLLOW, unlinkat) and never follows a symlink nor crosses
+/// into another mount: a container may still write to its upper layer while it is removed
+/// and swap a directory for a symlink to the host's files; a path-based walk would follow
+/// it (security review, L6).
 func removeAll(_ path: String) {
+    let parent = open(dirname(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if parent < 0 { return }
+    defer { close(parent) }
+    let name = path.split(separator: "/").last.map(String.init) ?? path
+    removeEntry(name, in: parent, device: nil)
+}
+
+private func removeEntry(_ name: String, in dir: Int32, device: UInt64?) {
+    if unlinkat(dir, name, 0) == 0 || errno == ENOENT { return }
+    guard errno == EISDIR || errno == EPERM else { return }
+    let fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    if fd < 0 { return }
     var st = stat()
-    if lstat(path, &st) != 0 { return }
-    if (st.st_mode & S_IFMT) == S_IFDIR {
-        for name in listDirectory(path) { removeAll(path + "/" + name) }
-        rmdir(path)
-    } else {
-        unlink(path)
+    guard fstat(fd, &st) == 0, device == nil || UInt64(st.st_dev) == device else { close(fd); return } // another mount
+    guard let d = fdopendir(fd) else { close(fd); return }
+    var names: [String] = []
+    while let e = readdir(d) {
+        let n = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        if n != "." && n != ".." { names.append(n) }
     }
+    for n in names { removeEntry(n, in: dirfd(d), device: UInt64(st.st_dev)) }
+    closedir(d)
+    unlinkat(dir, name, AT_REMOVEDIR)
 }
 
 /// Names in a directory, without "." and "..".

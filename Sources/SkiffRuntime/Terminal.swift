@@ -29,7 +29,8 @@ enum Terminal {
             defer { close(console) }
             try mountFS(procFdPath(peer), procFdPath(console), nil, SK_MS_BIND, nil, what: "console", shown: "/dev/console")
         }
-        try sys("setsid") { setsid() }
+        // The caller made this process a session leader first thing (setsid, without a
+        // controlling tty): the pty peer becomes that session's controlling terminal.
         try Explain.step("controlling tty", "ioctl(TIOCSCTTY, /dev/pts/\(sk_pty_number(master)))") {
             try sys("set controlling terminal") { sk_set_ctty(peer) }
         }

@@ -20,8 +20,33 @@ func createOptions(_ args: ParsedArgs) throws -> CreateOptions {
     o.noPivot = args.bool("no-pivot")
     o.noNewKeyring = args.bool("no-new-keyring")
     o.preserveFds = try preserveFds(args)
-    if let n = getenv("LISTEN_FDS").flatMap({ Int(String(cString: $0)) }), n > 0 { o.listenFds = n }
+    o.listenFds = listenFds()
     return o
+}
+
+/// Socket activation (sd_listen_fds): LISTEN_FDS counts only when LISTEN_PID names this
+/// very process. A stale LISTEN_FDS inherited from some activated service names fds that
+/// are long closed; honouring it would hand whatever skiff opens there (its log, the
+/// state directory, the host cgroup) to the container (CVE-2024-21626 pattern). The
+/// sealed-binary re-exec keeps the pid, so the check holds after it.
+func listenFds() -> Int {
+    guard let n = getenv("LISTEN_FDS").flatMap({ Int(String(cString: $0)) }), n > 0,
+          let pid = getenv("LISTEN_PID").flatMap({ Int32(String(cString: $0)) }), pid == getpid() else { return 0 }
+    return n
+}
+
+/// Every fd that will be passed to the container (3 ..< 3+N) must be open in skiff's
+/// caller now, before skiff opens anything of its own: a closed one would be filled by
+/// the first fd skiff opens, and that fd would reach the container. Called from main
+/// before the log file is opened.
+func checkPassedFdsAreOpen(_ args: ParsedArgs, command: String) throws {
+    guard ["create", "run", "exec"].contains(command) else { return }
+    let preserved = try preserveFds(args)
+    let listen = command == "exec" ? 0 : listenFds()
+    for fd in Int32(3)..<Int32(3 + listen + preserved) where fcntl(fd, F_GETFD) < 0 {
+        let what = fd < 3 + Int32(listen) ? "LISTEN_FDS=\(listen)" : "--preserve-fds \(preserved)"
+        throw SkiffError("\(what): fd \(fd) is not open (the fds passed to the container must be open in skiff's caller)")
+    }
 }
 
 /// --preserve-fds N (create, run, exec).

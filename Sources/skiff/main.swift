@@ -98,7 +98,6 @@ func main() -> Int32 {
         }
         if parsed.bool("debug") { Log.level = .debug }
         if parsed.bool("explain") || getenv("SKIFF_EXPLAIN").map({ String(cString: $0) == "1" }) == true { Explain.enabled = true }
-        if let path = parsed.value("log"), !path.isEmpty { try Log.open(path: path) }
         guard let name = parsed.positionals.first, !parsed.bool("help") else {
             printOut(topUsage()); return parsed.bool("help") ? 0 : 1
         }
@@ -110,6 +109,9 @@ func main() -> Int32 {
             printOut(command.usage()); return 0
         }
         let args = try ArgParser.parse(rest, flags: command.flags, stopAtPositional: !command.flagsAnywhere)
+        // Before skiff opens any fd of its own (the log is the first).
+        try checkPassedFdsAreOpen(args, command: name)
+        if let path = parsed.value("log"), !path.isEmpty { try Log.open(path: path) }
         Log.debug("skiff \(argv.dropFirst().joined(separator: " "))")
         return try command.run(args, global)
     } catch {

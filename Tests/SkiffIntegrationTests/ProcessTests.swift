@@ -254,7 +254,8 @@ final class DescriptorTests: XCTestCase {
         XCTAssertEqual(plain.out, "0 1 2 3", "only stdio (and the shell's own dir fd 3)")
         let kept = runProgram("/bin/sh", ["-c", "exec 3</etc/hostname 4</etc/hostname 5</etc/hostname; \(skiff) run --preserve-fds 2 -b \(b) fd2"])
         XCTAssertEqual(kept.out, "0 1 2 3 4 5", "3 and 4 preserved, 5 is the shell's dir fd")
-        let listen = runProgram("/bin/sh", ["-c", "exec 3</etc/hostname; LISTEN_FDS=1 \(skiff) run -b \(try s.bundle("l", args: ["sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; cat <&3"])) fd3"])
+        // Socket activation: LISTEN_PID names skiff itself (exec keeps the shell's pid).
+        let listen = runProgram("/bin/sh", ["-c", "exec 3</etc/hostname; LISTEN_FDS=1 LISTEN_PID=$$ exec \(skiff) run -b \(try s.bundle("l", args: ["sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; cat <&3"])) fd3"])
         XCTAssertEqual(listen.out, "1 1\n" + (try String(contentsOfFile: "/etc/hostname", encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines))
         s.assertNothingLeftBehind()
     }

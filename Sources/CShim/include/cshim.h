@@ -53,6 +53,31 @@ static const uint64_t SK_RESOLVE_NO_SYMLINKS   = 0x04;
 static const uint64_t SK_RESOLVE_BENEATH       = 0x08;
 static const uint64_t SK_RESOLVE_IN_ROOT       = 0x10;
 
+// The new mount API (Linux 5.2+, mount_setattr 5.12+): a mount is made detached,
+// changed while nothing can see it, then attached onto an fd. No path is resolved twice
+// (CVE-2021-30465 class) and nothing is ever visible half-configured.
+static const unsigned int SK_OPEN_TREE_CLONE = 1;
+static const unsigned int SK_AT_RECURSIVE = 0x8000;
+static const unsigned int SK_AT_EMPTY_PATH = 0x1000;
+static const uint64_t SK_MOUNT_ATTR_RDONLY      = 0x00000001;
+static const uint64_t SK_MOUNT_ATTR_NOSUID      = 0x00000002;
+static const uint64_t SK_MOUNT_ATTR_NODEV       = 0x00000004;
+static const uint64_t SK_MOUNT_ATTR_NOEXEC      = 0x00000008;
+static const uint64_t SK_MOUNT_ATTR__ATIME      = 0x00000070;
+static const uint64_t SK_MOUNT_ATTR_RELATIME    = 0x00000000;
+static const uint64_t SK_MOUNT_ATTR_NOATIME     = 0x00000010;
+static const uint64_t SK_MOUNT_ATTR_STRICTATIME = 0x00000020;
+static const uint64_t SK_MOUNT_ATTR_NODIRATIME  = 0x00000080;
+static const uint64_t SK_MOUNT_ATTR_NOSYMFOLLOW = 0x00200000;
+/// open_tree(dirfd, path, flags | OPEN_TREE_CLOEXEC): with SK_OPEN_TREE_CLONE, a detached copy.
+int sk_open_tree(int dirfd, const char *path, unsigned int flags);
+/// mount_setattr(fd, "", AT_EMPTY_PATH | extra_flags, {attr_set, attr_clr, propagation}).
+int sk_mount_setattr(int fd, unsigned int extra_flags, uint64_t attr_set, uint64_t attr_clr, uint64_t propagation);
+/// move_mount(from_fd, "", to_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH).
+int sk_move_mount_fds(int from_fd, int to_fd);
+/// The mount id of an fd (statx STATX_MNT_ID), or -1.
+long long sk_mount_id(int fd);
+
 /// clone3() with fork semantics (SIGCHLD on exit, no shared memory): both parent and
 /// child return, like fork(). `flags` holds CLONE_NEW* bits; `cgroup_fd` >= 0 adds
 /// CLONE_INTO_CGROUP. Falls back to clone() where clone3 is missing (and cgroup_fd < 0).

@@ -1,0 +1,102 @@
+// Device control where no cgroup v2 device program can be attached.
+//
+// linux.resources.devices is the only thing that keeps a container from opening the
+// host's disks: the container may hold CAP_MKNOD (Docker's defaults do), its rootfs may
+// ship device nodes, and the default seccomp profile allows mknod. On cgroup v2 the rules
+// are a BPF program on the container's cgroup (DeviceFilter.swift). On a host without a
+// usable cgroup2 hierarchy (cgroup v1 only, a read-only or covered cgroup2 mount) runc
+// writes the same rules to the cgroup v1 "devices" controller, and so does Skiff:
+//
+//   mkdir /sys/fs/cgroup/devices/skiff/<cgroup name>
+//   echo 'a *:* rwm' > devices.deny          (the default spec's first rule: deny all)
+//   echo 'c 1:3 rwm' > devices.allow         (each later rule, in order)
+//   echo <init pid>  > cgroup.procs          (before init runs any of the container's setup)
+//
+// Where neither exists, `create` refuses: running without device rules would be a
+// container that can read the host's disks (security review, finding H2).
+// This is the only cgroup v1 code in Skiff: limits (memory, cpu, pids) need cgroup v2.
+import CShim
+import Glibc
+import SkiffSpec
+
+enum DeviceCgroupV1 {
+    /// The mount point of the v1 devices controller ("" when there is none, or it is
+    /// covered by another mount).
+    static let mountPoint: String = findMountPoint() ?? ""
+
+    static func findMountPoint() -> String? {
+        guard let text = readText("/proc/self/mountinfo") else { return nil }
+        for line in text.split(separator: "\n") {
+            // "35 25 0:31 / /sys/fs/cgroup/devices rw,relatime - cgroup cgroup rw,devices"
+            let f = line.split(separator: " ")
+            guard let dash = f.firstIndex(of: "-"), dash + 3 < f.count, f[dash + 1] == "cgroup", dash >= 5, f[3] == "/",
+                  f[dash + 3].split(separator: ",").contains("devices") else { continue }
+            let path = Cgroup.unescapeOctal(String(f[4]))
+            let fd = open(path, SK_O_PATH | O_DIRECTORY | O_CLOEXEC)
+            if fd < 0 { continue }
+            defer { close(fd) }
+            if sk_fstatfs_type(fd) == 0x0027_e0eb { return path } // CGROUP_SUPER_MAGIC: not covered
+        }
+        return nil
+    }
+
+    static var available: Bool { !mountPoint.isEmpty }
+
+    /// The lines to write, in order: (file, line). The v1 controller keeps an allow list
+    /// per cgroup; a rule for every device ("a") replaces the whole list.
+    static func lines(_ rules: [LinuxDeviceCgroup]) -> [(file: String, line: String)] {
+        rules.map { r in
+            let type = r.type ?? "a"
+            let major = r.major.map(String.init) ?? "*"
+            let minor = r.minor.map(String.init) ?? "*"
+            let access = r.access ?? "rwm"
+            let line = type == "a" ? "a *:* \(access)" : "\(type) \(major):\(minor) \(access)"
+            return (r.allow ? "devices.allow" : "devices.deny", line)
+        }
+    }
+
+    /// Make the container's devices cgroup (`name` is its cgroup path, e.g. "/skiff/ID")
+    /// with the rules written. Returns the directory.
+    static func create(_ name: String, rules: [LinuxDeviceCgroup]) throws -> String {
+        let dir = mountPoint + name
+        try mkdirAll(dirname(of: dir))
+        if mkdir(dir, 0o755) != 0 && errno != EEXIST { throw SkiffError("devices cgroup \(dir): \(errnoText())") }
+        do {
+            // Deny everything first, whatever the rules say, then apply them in order.
+            try write(dir, "devices.deny", "a *:* rwm")
+            for (file, line) in lines(rules) { try write(dir, file, line) }
+        } catch {
+            remove(dir)
+            throw error
+        }
+        return dir
+    }
+
+    private static func write(_ dir: String, _ file: String, _ line: String) throws {
+        try Explain.step("device rule", "write \(dir)/\(file) = \(line)") {
+            do { try writeKernelFile(dir + "/" + file, line) } catch {
+                throw SkiffError("linux.resources.devices: \(file) \"\(line)\": \((error as? SkiffError)?.message ?? "\(error)")")
+            }
+        }
+    }
+
+    /// Move `pid` into the cgroup (init, from skiff, before it lets init go on; or skiff
+    /// exec itself before it clones the new process, which then inherits it).
+    static func join(_ dir: String, pid: Int32) throws {
+        try Explain.step("join cgroup", "write \(dir)/cgroup.procs = \(pid)") {
+            try writeKernelFile(dir + "/cgroup.procs", "\(pid)")
+        }
+    }
+
+    /// Kill what is left in it and remove it.
+    static func remove(_ dir: String) {
+        guard isDirectory(dir) else { return }
+        for _ in 0..<500 {
+            let pids = (readText(dir + "/cgroup.procs") ?? "").split(separator: "\n").compactMap { Int32($0) }
+            for pid in pids { Glibc.kill(pid, SIGKILL) }
+            if rmdir(dir) == 0 || errno == ENOENT { break }
+            sleepMillis(10)
+        }
+        _ = rmdir(dirname(of: dir)) // "/skiff": EBUSY while other containers use it
+    }
+}
