@@ -21,7 +21,7 @@ public struct Inspection {
     public init(record: ContainerRecord, status: ContainerStatus, stateDir: String? = nil) {
         self.record = record
         self.status = status
-        network = stateDir.flatMap { ContainerNetwork.inspect(stateDir: $0) }
+        network = stateDir.flatMap { ContainerNetwork.inspect(id: record.id, stateDir: $0, check: status == .running) }
         let pid = record.pid
         let alive = status != .stopped
         namespaces = !alive ? [] : LinuxNamespaceType.allCases.compactMap { t in
@@ -107,7 +107,7 @@ public struct Inspection {
         s += "\nseccomp     \(seccomp)\nno_new_privs \(noNewPrivs)\n"
         if let n = network {
             s += "\nnetwork     \(n["network"]?.stringValue ?? "")\n"
-            for k in ["address", "gateway", "bridge", "hostVeth", "netns"] { s += "  \(k.padding(10))\(n[k]?.stringValue ?? "")\n" }
+            for k in ["address", "gateway", "bridge", "hostVeth", "netns", "check"] where n[k] != nil { s += "  \(k.padding(10))\(n[k]?.stringValue ?? "")\n" }
             s += "  \("ports".padding(10))\((n["ports"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: " "))\n"
         }
         if !mounts.isEmpty {

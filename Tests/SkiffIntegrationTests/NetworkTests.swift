@@ -104,6 +104,7 @@ final class NetworkTests: XCTestCase {
         XCTAssertTrue(cidr.hasPrefix("10.88.") && cidr.hasSuffix("/16"), cidr)
         XCTAssertEqual(net["ports"] as? [String], ["8080:80/tcp"])
         XCTAssertEqual(net["bridge"] as? String, "skiff0")
+        XCTAssertEqual(net["check"] as? String, "ok", "CNI CHECK of a running container")
         // --explain read the result back from the kernel: the veth on the bridge, the
         // address, the default route and the DNAT rule -p became.
         XCTAssertTrue(r.stderr.contains("CNI ADD           bridge"), r.stderr)

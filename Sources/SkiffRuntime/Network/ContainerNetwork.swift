@@ -138,14 +138,17 @@ public enum ContainerNetwork {
     }
 
     /// The network section of `skiff inspect`, or nil for a container without one.
-    public static func inspect(stateDir: String) -> JSON? {
+    /// With `check`, the plugins' CNI CHECK says whether the kernel still holds what ADD made.
+    public static func inspect(id: String, stateDir: String, check: Bool) -> JSON? {
         guard let bytes = readFile(attachmentPath(stateDir)), let j = try? JSON.parse(bytes),
-              let a = NetworkAttachment(id: "", json: j) else { return nil }
-        return .object([
+              let a = NetworkAttachment(id: id, json: j) else { return nil }
+        var doc: [(key: String, value: JSON)] = [
             ("network", .string(a.network)), ("address", .string(a.address.isEmpty ? "" : "\(a.address)/\(a.prefix)")),
             ("gateway", .string(a.gateway)), ("bridge", .string(a.bridge)), ("hostVeth", .string(a.hostVeth)),
             ("netns", .string(a.netns)), ("ports", .array(a.ports.map { .string($0.description) })),
-        ])
+        ]
+        if check { doc.append(("check", .string(ContainerNetwork.check(id: id, stateDir: stateDir) ?? "ok"))) }
+        return .object(doc)
     }
 
     // MARK: set up
