@@ -38,7 +38,7 @@ enum CNI {
     /// the capabilities a plugin declares (portMappings for portmap).
     @discardableResult
     static func runList(_ command: Command, list: JSON, _ at: Attachment, runtimeConfig: [String: JSON] = [:],
-                        cached: JSON? = nil) throws -> JSON? {
+                        cached: JSON? = nil, skipping: Set<String> = []) throws -> JSON? {
         guard let name = list["name"]?.stringValue, let plugins = list["plugins"]?.arrayValue else {
             throw SkiffError("CNI network config: needs \"name\" and \"plugins\"")
         }
@@ -46,7 +46,7 @@ enum CNI {
         var prev: JSON? = command == .add ? nil : cached
         let order = command == .del ? Array(plugins.reversed()) : plugins
         var firstError: SkiffError?
-        for plugin in order {
+        for plugin in order where !skipping.contains(plugin["type"]?.stringValue ?? "") {
             var conf = plugin.objectValue ?? []
             conf.removeAll { $0.key == "name" || $0.key == "cniVersion" || $0.key == "prevResult" || $0.key == "runtimeConfig" }
             conf.insert(("cniVersion", .string(cniVersion)), at: 0)
