@@ -115,6 +115,12 @@ final class NetworkTests: XCTestCase {
 
         // A client on the host side, at 127.0.0.1 (portmap's snat: route_localnet + masquerade).
         XCTAssertEqual(exchange(port: 8080), "hello-web\n")
+        // CHECK notices what is gone (the host end of the veth), and delete still cleans up.
+        let veth = try XCTUnwrap(net["hostVeth"] as? String)
+        XCTAssertTrue(veth.hasPrefix("veth"), veth)
+        XCTAssertEqual(runProgram("/bin/ip", ["link", "delete", veth]).code, 0)
+        let broken = inspectNetwork(s, "web")?["check"] as? String ?? "?"
+        XCTAssertTrue(broken.hasPrefix("CNI CHECK bridge:"), broken)
         XCTAssertEqual(s.skiff(["delete", "--force", "web"]).code, 0)
         XCTAssertEqual(networkLeftovers(s, id: "web", ip: ip), [])
         XCTAssertNil(tcpExchange(port: 8080), "the port must be closed once the container is gone")
@@ -277,5 +283,70 @@ final class NetworkTests: XCTestCase {
         XCTAssertEqual(s.skiff(["delete", "--force", "first"]).code, 0)
         XCTAssertEqual(networkLeftovers(s, id: "first", ip: ip), [])
         finish(s)
+    }
+}
+
+/// The parts of networking that touch no network: flags become annotations, and network
+/// definitions are files (these run on the host too).
+final class NetworkConfigTests: XCTestCase {
+    func testFlagsBecomeAnnotations() throws {
+        let s = try Sandbox()
+        let b = s.dir.appendingPathComponent("b").path
+        try FileManager.default.createDirectory(atPath: b, withIntermediateDirectories: true)
+        let r = s.skiff(["spec", "--bundle", b, "--rootfs", Env.rootfs!, "--network", "labnet", "-p", "127.0.0.1:8080:80/udp", "-p", "9000:90",
+                         "--dns", "192.0.2.1", "--add-host", "db:192.0.2.7", "sh"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let config = try XCTUnwrap(json(try String(contentsOfFile: b + "/config.json", encoding: .utf8)))
+        let ann = try XCTUnwrap(config["annotations"] as? [String: String])
+        XCTAssertEqual(ann["run.skiff.network"], "labnet")
+        XCTAssertEqual(ann["run.skiff.ports"], "127.0.0.1:8080:80/udp,9000:90/tcp")
+        XCTAssertEqual(ann["run.skiff.dns"], "192.0.2.1")
+        XCTAssertEqual(ann["run.skiff.add-hosts"], "db:192.0.2.7")
+        let bad: [([String], String)] = [
+            (["-p", "70000:80"], "skiff: --publish 70000:80: expected [IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]"),
+            (["-p", "8080:80/sctp"], "skiff: --publish 8080:80/sctp: expected [IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]"),
+            (["-p", "localhost:8080:80"], "skiff: --publish localhost:8080:80: localhost is not an IPv4 address"),
+            (["--add-host", "db"], "skiff: --add-host db: expected NAME:IP"),
+            (["--add-host", "db:999.1.1.1"], "skiff: --add-host db:999.1.1.1: expected NAME:IP with an IPv4 or IPv6 address"),
+            (["--network", "a-very-long-network-name"], "skiff: --network a-very-long-network-name: use 1 to 12 letters, digits, '_', '.' or '-' (its bridge is sk-NAME, and Linux allows 15 characters)"),
+        ]
+        try FileManager.default.removeItem(atPath: b + "/config.json")
+        for (args, message) in bad {
+            XCTAssertEqual(s.skiff(["spec", "--bundle", b, "--rootfs", Env.rootfs!] + args + ["sh"]).err, message)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: b + "/config.json"))
+        }
+        s.assertNothingLeftBehind()
+    }
+
+    func testNetworkDefinitions() throws {
+        let s = try Sandbox()
+        XCTAssertEqual(s.skiff(["network", "create", "alpha"]).out, "alpha")
+        XCTAssertEqual(s.skiff(["network", "create", "beta"]).out, "beta")
+        XCTAssertEqual(s.skiff(["network", "create", "--internal", "--subnet", "10.90.0.0/24", "walled"]).out, "walled")
+        XCTAssertEqual(s.skiff(["network", "create", "alpha"]).err, "skiff: network \"alpha\" already exists")
+        XCTAssertEqual(s.skiff(["network", "create", "--subnet", "10.90.0.128/25", "clash"]).err,
+                       "skiff: --subnet 10.90.0.128/25: overlaps network \"walled\" (10.90.0.0/24)")
+        XCTAssertEqual(s.skiff(["network", "create", "--subnet", "10.90.0.0", "x"]).err,
+                       "skiff: --subnet 10.90.0.0: expected an IPv4 prefix such as 10.90.0.0/24 (length 8 to 29)")
+        let ls = s.skiff(["network", "ls"]).stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+        XCTAssertEqual(ls.first, "NAME BRIDGE SUBNET INTERNAL")
+        XCTAssertEqual(Set(ls.dropFirst()), ["alpha sk-alpha 10.89.0.0/24 no", "beta sk-beta 10.89.1.0/24 no",
+                                              "bridge skiff0 10.88.0.0/16 no", "walled sk-walled 10.90.0.0/24 yes"])
+        // The CNI config list on disk: what the plugins get on stdin.
+        let list = try XCTUnwrap(json(try String(contentsOfFile: s.stateRoot + "/networks/walled.conflist", encoding: .utf8)))
+        let plugins = try XCTUnwrap(list["plugins"] as? [[String: Any]])
+        XCTAssertEqual(plugins.compactMap { $0["type"] as? String }, ["bridge"], "an internal network has no portmap or firewall")
+        XCTAssertEqual(plugins[0]["ipMasq"] as? Bool, false)
+        XCTAssertEqual(((plugins[0]["ipam"] as? [String: Any])?["routes"] as? [Any])?.count, 0, "no default route")
+        let alpha = try XCTUnwrap(json(try String(contentsOfFile: s.stateRoot + "/networks/alpha.conflist", encoding: .utf8)))
+        XCTAssertEqual((alpha["plugins"] as? [[String: Any]])?.compactMap { $0["type"] as? String }, ["bridge", "portmap", "firewall"])
+        XCTAssertEqual(alpha["cniVersion"] as? String, "1.0.0")
+        let info = try XCTUnwrap(json(s.skiff(["network", "inspect", "beta"]).stdout))
+        XCTAssertEqual(info["gateway"] as? String, "10.89.1.1")
+        XCTAssertEqual((info["containers"] as? [Any])?.count, 0)
+        for n in ["alpha", "beta", "walled"] { XCTAssertEqual(s.skiff(["network", "rm", n]).code, 0) }
+        XCTAssertEqual(s.skiff(["network", "rm", "alpha"]).err, "skiff: network \"alpha\" not found (create it with: skiff network create alpha)")
+        try? FileManager.default.removeItem(atPath: s.stateRoot + "/networks")
+        s.assertNothingLeftBehind()
     }
 }
