@@ -300,6 +300,7 @@ public enum ContainerNetwork {
             let text = DNSFiles.hosts(own: (m.address, m.names), extra: m.extraHosts, peers: peers, network: network)
             let path = store.directory(m.id) + "/hosts"
             guard fileExists(path) else { continue }
+            Explain.note("hosts file", "rewrite \(path) in place: \(m.names.joined(separator: " ")) \(m.address)" + (peers.isEmpty ? "" : ", peers " + peers.map { "\($0.1[0]) \($0.0)" }.joined(separator: ", ")))
             try writeFile(path, text)
         }
     }
@@ -348,6 +349,7 @@ public enum ContainerNetwork {
                 do {
                     try CNI.runList(.del, list: a.conflist, at, runtimeConfig: ["portMappings": .array(a.ports.map(\.json))], cached: a.result)
                 } catch { Log.warn("network \(a.network): \((error as? SkiffError)?.message ?? "\(error)")") }
+                sweepMasquerade(network: a.network, id: id)
                 _ = try? CNI.runList(.del, list: loopbackList, CNI.Attachment(containerID: id, netns: a.netns, ifname: "lo"))
                 unlink(attachmentPath(dir))
                 try? rewriteHosts(network: a.network, store: store, leaving: id)
@@ -357,6 +359,32 @@ public enum ContainerNetwork {
             Explain.step("remove netns", "umount \(netns)") {
                 _ = sk_umount2(netns, SK_MNT_DETACH)
                 unlink(netns)
+            }
+        }
+    }
+
+    /// The bridge plugin's DEL skips its MASQUERADE chain when the container's interface
+    /// is already gone (someone deleted the veth, whose two ends die together): it finds
+    /// the address to un-masquerade on that interface. What it would have removed is
+    /// found here by its comment, `name: "NET" id: "ID"`, and removed the same way:
+    /// the POSTROUTING jump, then the chain.
+    static func sweepMasquerade(network: String, id: String) {
+        let env = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
+        let ipt = "/usr/sbin/iptables"
+        guard let (st, out, _) = try? Captured.run(ipt, args: ["iptables", "-w", "-t", "nat", "-L", "POSTROUTING", "-n", "--line-numbers"], env: env),
+              st == 0 else { return }
+        let comment = "/* name: \"\(network)\" id: \"\(id)\" */"
+        let rules = String(decoding: out, as: UTF8.self).split(separator: "\n").filter { $0.hasSuffix(comment) }.compactMap { line -> (Int, String)? in
+            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard f.count > 1, let n = Int(f[0]) else { return nil }
+            return (n, String(f[1]))
+        }
+        for (n, chain) in rules.sorted(by: { $0.0 > $1.0 }) {
+            Explain.note("leftover rule", "iptables -t nat -D POSTROUTING \(n) (\(chain), \(comment))")
+            _ = try? Captured.run(ipt, args: ["iptables", "-w", "-t", "nat", "-D", "POSTROUTING", String(n)], env: env)
+            if chain.hasPrefix("CNI-") {
+                _ = try? Captured.run(ipt, args: ["iptables", "-w", "-t", "nat", "-F", chain], env: env)
+                _ = try? Captured.run(ipt, args: ["iptables", "-w", "-t", "nat", "-X", chain], env: env)
             }
         }
     }
