@@ -62,6 +62,7 @@ public struct Runtime {
         guard spec.process?.args?.isEmpty == false else { throw SkiffError("config.json: process.args: must contain at least one element") }
         var plan = NamespacePlan(spec)
         guard plan.has(.mount) else { throw SkiffError("config.json: linux.namespaces: a mount namespace is required") }
+        try refuseHostNetworkSysctls(spec, plan)
         let terminal = spec.process?.terminal == true
         if terminal && !foreground && options.consoleSocket == nil {
             throw SkiffError("cannot allocate tty if skiff will detach without setting console socket")
@@ -171,6 +172,20 @@ public struct Runtime {
         }
         succeeded = true
         return Launched(record: record, sync: parentSock, master: master)
+    }
+
+    /// net.* sysctls need the container's own network namespace. The spec check accepts a
+    /// joined one; here it must not be the host's (skiff's or pid 1's): writing
+    /// net.ipv4.ip_forward there would change the host (runc's isHostNetNS; review L8).
+    private func refuseHostNetworkSysctls(_ spec: Spec, _ plan: NamespacePlan) throws {
+        guard let key = (spec.linux?.sysctl ?? [:]).keys.sorted().first(where: { $0.hasPrefix("net.") || $0.hasPrefix("net/") }),
+              let path = plan.joined.first(where: { $0.0 == .network })?.1 else { return }
+        var joined = stat(), mine = stat(), hostInit = stat()
+        guard stat(path, &joined) == 0 else { return } // the join itself reports a bad path
+        let same = { (a: stat) in a.st_dev == joined.st_dev && a.st_ino == joined.st_ino }
+        if (stat("/proc/self/ns/net", &mine) == 0 && same(mine)) || (stat("/proc/1/ns/net", &hostInit) == 0 && same(hostInit)) {
+            throw SkiffError("linux.sysctl[\"\(key)\"]: the network namespace \(path) is the host's; refusing to change the host's settings")
+        }
     }
 
     func loadSpec(bundle: String) throws -> Spec {

@@ -175,7 +175,7 @@ public enum QuickRun {
     /// "uid[:gid]" as numbers, or a user name from the image's /etc/passwd.
     static func resolveUser(_ text: String, rootfs: String) throws -> User {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-        let passwd = readText(rootfs + "/etc/passwd") ?? ""
+        let passwd = imageFile(rootfs, "/etc/passwd") ?? ""
         var uid: UInt32?, gid: UInt32?
         if let n = UInt32(parts[0]) { uid = n } else {
             for line in passwd.split(separator: "\n") {
@@ -189,6 +189,21 @@ public enum QuickRun {
             gid = g
         }
         return User(uid: u, gid: gid ?? u)
+    }
+
+    /// A small text file of the image, read by skiff on the host: resolved inside the
+    /// rootfs (its symlinks cannot lead to the host's files), a regular file only, and at
+    /// most 1 MiB (`/etc/passwd -> /dev/zero` would otherwise eat memory; review L4).
+    static func imageFile(_ rootfs: String, _ path: String) -> String? {
+        guard let root = try? RootDir(path: rootfs) else { return nil }
+        defer { root.close() }
+        guard let fd = try? root.open(path, flags: O_RDONLY) else { return nil }
+        defer { Glibc.close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size <= 1 << 20 else { return nil }
+        var buf = [UInt8](repeating: 0, count: Int(st.st_size))
+        let n = read(fd, &buf, buf.count)
+        return n < 0 ? nil : String(decoding: buf[0..<n], as: UTF8.self)
     }
 
     /// A fresh container name: skiff- and 8 hex digits.

@@ -87,6 +87,13 @@ struct RootfsSetup {
             let isDir = (st.st_mode & S_IFMT) == S_IFDIR
             let target = try isDir ? root.mkdirAll(m.destination) : root.createFile(m.destination)
             defer { close(target) }
+            try refuseInsideProc(target, m)
+            if cleanPath(m.destination) == "/proc" {
+                // Only procfs may be bound on /proc (as runc requires).
+                let fd = try sys("open \(source)") { open(source, SK_O_PATH | O_CLOEXEC) }
+                defer { close(fd) }
+                try requireFilesystem(fd, FSMagic.proc, "bind source \(source) for /proc")
+            }
             // ro, nosuid, propagation...: set on the new mount before it is attached, so no
             // path is resolved again (a swapped symlink cannot move them elsewhere, M4).
             try bindMount(source, onto: target, flags: flags, propagation: opts.propagation, what: "bind mount", shown: shown)
@@ -99,6 +106,7 @@ struct RootfsSetup {
             if strict { try root.mkdirAll(m.destination, noSymlinks: true).closeFd() }
             let target = try root.mkdirAll(m.destination)
             defer { close(target) }
+            try refuseInsideProc(target, m)
             var fstype = type
             var source = m.source ?? type
             if type == "cgroup" || type == "cgroup2" {
@@ -139,6 +147,16 @@ struct RootfsSetup {
                 try mountFS(nil, procFdPath(top), nil, p, nil, what: "mount propagation", shown: shown)
             }
         }
+    }
+
+    /// The spec check (SpecValidator.procMountProblem) reads the destination as written;
+    /// a symlink in the rootfs (/foo -> /proc) can still lead a target into procfs. What
+    /// the target fd is on decides: nothing but the lxcfs files may cover procfs entries.
+    private func refuseInsideProc(_ target: Int32, _ m: Mount) throws {
+        guard sk_fstatfs_type(target) == FSMagic.proc else { return }
+        let dest = cleanPath(m.destination)
+        if lxcfsProcFiles.contains(dest) { return }
+        throw SkiffError("cannot be mounted because it is inside /proc")
     }
 
     /// After a mount(2) on the fd `below`: open what `path` leads to now and check it is

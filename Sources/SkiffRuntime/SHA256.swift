@@ -70,6 +70,11 @@ struct SHA256 {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { return nil }
         defer { close(fd) }
+        return file(fd: fd)
+    }
+
+    /// The hex digest of what an open file holds from its current offset on.
+    static func file(fd: Int32) -> String? {
         var sha = SHA256()
         var buf = [UInt8](repeating: 0, count: 1 << 20)
         while true {

@@ -4,7 +4,9 @@ import CShim
 import Glibc
 
 enum Subprocess {
-    static func run(_ path: String, args: [String], env: [String], stdin text: String = "", timeout: Int? = nil) throws {
+    /// `stdinFd` >= 0: the program reads that fd (a file) instead of `text`.
+    static func run(_ path: String, args: [String], env: [String], stdin text: String = "", stdinFd: Int32 = -1,
+                    timeout: Int? = nil) throws {
         var pipeFds: [Int32] = [0, 0]
         try sys("pipe") { pipe(&pipeFds) }
         for fd in pipeFds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
@@ -12,7 +14,7 @@ enum Subprocess {
         let pid = sk_clone3(0, -1)
         if pid < 0 { close(pipeFds[0]); close(pipeFds[1]); throw SkiffError("fork: \(errnoText())") }
         if pid == 0 {
-            dup2(pipeFds[0], 0)
+            dup2(stdinFd >= 0 ? stdinFd : pipeFds[0], 0)
             dup2(2, 1) // stdout too goes to stderr: skiff's own stdout carries command output
             sk_reset_signal_handlers()
             sk_sigmask_all(1)

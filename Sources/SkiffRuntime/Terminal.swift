@@ -21,6 +21,11 @@ enum Terminal {
             // /dev/console is the pty: bind its peer over an empty file (never a symlink).
             let root = try RootDir(path: "/")
             defer { root.close() }
+            // The bind goes through /proc/self/fd: that must be the container's procfs
+            // itself (nothing may be mounted inside /proc, Rootfs.refuseInsideProc).
+            let procSelfFd = try sys("open /proc/self/fd") { open("/proc/self/fd", SK_O_PATH | O_DIRECTORY | O_CLOEXEC) }
+            defer { close(procSelfFd) }
+            try requireFilesystem(procSelfFd, FSMagic.proc, "/proc/self/fd before binding /dev/console")
             // Whatever the image left at /dev/console (a symlink, say) goes first.
             let dev = try root.mkdirAll("/dev")
             unlinkat(dev, "console", 0)

@@ -207,10 +207,26 @@ struct SpecValidator {
             let path = "mounts[\(i)]"
             if !isAbsolute(mount.destination) {
                 fail("\(path).destination", "must be absolute")
+            } else if let why = procMountProblem(mount) {
+                fail("\(path).destination", why)
             }
             checkIDMappings(mount.uidMappings, path: "\(path).uidMappings")
             checkIDMappings(mount.gidMappings, path: "\(path).gidMappings")
         }
+    }
+
+    /// Nothing may be mounted inside /proc (runc's checkProcMount): a volume at /proc/1/fd
+    /// or /proc/self would redirect what the runtime itself reads there, and a mount over
+    /// /proc/sys or /proc/sysrq-trigger would undo the masks. Only procfs on /proc, and the
+    /// files lxcfs emulates, are allowed.
+    func procMountProblem(_ mount: Mount) -> String? {
+        let dest = cleanPath(mount.destination)
+        guard dest == "/proc" || dest.hasPrefix("/proc/") else { return nil }
+        if dest == "/proc" {
+            let isBind = mount.type == "bind" || (mount.options ?? []).contains { $0 == "bind" || $0 == "rbind" }
+            return mount.type == "proc" || isBind ? nil : "only procfs can be mounted on /proc"
+        }
+        return lxcfsProcFiles.contains(dest) ? nil : "\(mount.destination) cannot be mounted because it is inside /proc"
     }
 
     mutating func checkIDMappings(_ mappings: [LinuxIDMapping]?, path: String) {
@@ -258,6 +274,24 @@ struct SpecValidator {
 }
 
 // MARK: - Helpers
+
+/// The files under /proc that lxcfs emulates: the only mounts allowed inside /proc.
+public let lxcfsProcFiles: Set<String> = [
+    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps", "/proc/uptime",
+    "/proc/loadavg", "/proc/slabinfo", "/proc/pressure/cpu", "/proc/pressure/io", "/proc/pressure/memory",
+    "/proc/sys/kernel/ns_last_pid", "/proc/net/dev",
+]
+
+/// A path with "." and ".." resolved lexically and no repeated or trailing "/".
+public func cleanPath(_ path: String) -> String {
+    var parts: [Substring] = []
+    for p in path.split(separator: "/") {
+        if p == "." { continue }
+        if p == ".." { _ = parts.popLast(); continue }
+        parts.append(p)
+    }
+    return "/" + parts.joined(separator: "/")
+}
 
 func isAbsolute(_ path: String) -> Bool {
     path.hasPrefix("/")

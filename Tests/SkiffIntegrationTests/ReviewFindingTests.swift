@@ -269,6 +269,96 @@ final class ReviewFindingTests: XCTestCase {
         XCTAssertTrue(r.err.contains("pidfile.tmp.1: File exists"), r.err)
         s.assertNothingLeftBehind()
     }
+
+    // MARK: L1: nothing is mounted inside /proc, even through a symlink in the rootfs
+
+    func testL1MountInsideProcIsRefused() throws {
+        let s = try Sandbox()
+        let rootfs = try s.writableRootfs("proc-link")
+        try FileManager.default.createSymbolicLink(atPath: rootfs + "/foo", withDestinationPath: "/proc")
+        let volume = s.dir.appendingPathComponent("volume")
+        try FileManager.default.createDirectory(at: volume, withIntermediateDirectories: true)
+        let b = try s.bundle(args: ["true"]) { c in
+            c["root"] = ["path": rootfs, "readonly": true]
+            var mounts = c["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/foo/self/fd", "type": "bind", "source": volume.path, "options": ["rbind"]])
+            c["mounts"] = mounts
+        }
+        let r = s.skiff(["run", "-b", b, "l1"])
+        XCTAssertEqual(r.code, 1)
+        XCTAssertTrue(r.err.hasSuffix("/foo/self/fd: cannot be mounted because it is inside /proc"), r.err)
+        // The lxcfs files stay allowed.
+        let cpuinfo = s.dir.appendingPathComponent("cpuinfo")
+        try "processor : 0\n".write(to: cpuinfo, atomically: true, encoding: .utf8)
+        let l = try s.bundle("lxcfs", args: ["cat", "/proc/cpuinfo"]) { c in
+            var mounts = c["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/proc/cpuinfo", "type": "bind", "source": cpuinfo.path, "options": ["bind", "ro"]])
+            c["mounts"] = mounts
+        }
+        let ok = s.skiff(["run", "-b", l, "l1-lxcfs"])
+        XCTAssertEqual(ok.code, 0, ok.stderr)
+        XCTAssertEqual(ok.out, "processor : 0")
+        s.assertNothingLeftBehind()
+    }
+
+    // MARK: L3: device nodes in a rootfs tarball never reach the lower layer
+
+    func testL3TarballDeviceNodesAreDropped() throws {
+        let s = try Sandbox()
+        let tree = s.dir.appendingPathComponent("tree").path
+        XCTAssertEqual(runProgram("/bin/cp", ["-a", Env.rootfs!, tree]).code, 0)
+        XCTAssertEqual(runProgram("/usr/bin/mknod", [tree + "/evil-disk", "b", "7", "0"]).code, 0)
+        try UUID().uuidString.write(toFile: tree + "/unique", atomically: true, encoding: .utf8) // a tarball of its own
+        let tarball = s.dir.appendingPathComponent("evil.tar.gz").path
+        XCTAssertEqual(runProgram("/usr/bin/tar", ["-C", tree, "--numeric-owner", "-czf", tarball, "."]).code, 0)
+        let r = s.skiff(["--explain", "run", "--rm", "--rootfs", tarball, "sh", "-c",
+                         "if [ -b /evil-disk ]; then echo HAS-DEVICE; else echo no-device; fi; cat /etc/alpine-release"])
+        let cache = r.stderr.split(separator: "\n").first { $0.hasPrefix("unpack rootfs") }
+            .flatMap { $0.split(separator: " ").first { $0.hasPrefix("/var/lib/skiff/rootfs/") } }
+            .map { String($0.split(separator: ".tmp.").first!) }
+        defer { if let cache { try? FileManager.default.removeItem(atPath: cache) } }
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(r.out, "no-device\n3.20.3", "a device node of the archive reached the container's root")
+        XCTAssertTrue(r.stderr.contains("device nodes removed from the unpacked tree: /evil-disk"), r.stderr)
+        s.assertNothingLeftBehind()
+    }
+
+    // MARK: L4: -u NAME reads the image's /etc/passwd inside the image
+
+    func testL4UserLookupStaysInTheRootfs() throws {
+        let s = try Sandbox()
+        let rootfs = try s.writableRootfs("passwd-link")
+        let hostFile = s.dir.appendingPathComponent("host-passwd")
+        try "hostonly:x:4242:4242::/:/bin/sh\n".write(to: hostFile, atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: rootfs + "/etc/passwd")
+        try FileManager.default.createSymbolicLink(atPath: rootfs + "/etc/passwd", withDestinationPath: hostFile.path)
+        let r = s.skiff(["run", "--rm", "--rootfs", rootfs, "-u", "hostonly", "id", "-u"])
+        XCTAssertEqual(r.code, 1, "a user was looked up in a host file: \(r.stdout)")
+        XCTAssertEqual(r.err, "skiff: --user hostonly: no user \"hostonly\" in \(rootfs)/etc/passwd")
+        s.assertNothingLeftBehind()
+    }
+
+    // MARK: L8: net.* sysctls never reach the host's network namespace
+
+    func testL8NetSysctlInTheHostNetworkNamespaceIsRefused() throws {
+        let s = try Sandbox()
+        let before = try String(contentsOfFile: "/proc/sys/net/ipv4/ip_unprivileged_port_start", encoding: .utf8)
+        let b = try s.bundle(args: ["true"]) { c in
+            var l = c["linux"] as? [String: Any] ?? [:]
+            l["namespaces"] = (l["namespaces"] as! [[String: Any]]).map { ns in
+                ns["type"] as? String == "network" ? ["type": "network", "path": "/proc/1/ns/net"] : ns
+            }
+            l["sysctl"] = ["net.ipv4.ip_unprivileged_port_start": "77"]
+            c["linux"] = l
+        }
+        let r = s.skiff(["run", "-b", b, "l8"])
+        XCTAssertEqual(try String(contentsOfFile: "/proc/sys/net/ipv4/ip_unprivileged_port_start", encoding: .utf8), before,
+                       "the container changed the host's network settings")
+        XCTAssertEqual(r.code, 1)
+        XCTAssertEqual(r.err, "skiff: linux.sysctl[\"net.ipv4.ip_unprivileged_port_start\"]: the network namespace /proc/1/ns/net is the host's; refusing to change the host's settings")
+        if r.code == 0 { try before.write(toFile: "/proc/sys/net/ipv4/ip_unprivileged_port_start", atomically: false, encoding: .utf8) }
+        s.assertNothingLeftBehind()
+    }
 }
 
 // MARK: H2: device rules are always enforced (cgroup v2 BPF, else cgroup v1 devices, else refuse)

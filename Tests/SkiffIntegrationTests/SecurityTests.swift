@@ -373,7 +373,10 @@ final class SecurityTests: XCTestCase {
         echo h > /proc/sysrq-trigger 2>/dev/null || echo sysrq-ro
         grep -c . /proc/cpuinfo >/dev/null && echo proc-ok
         """
+        // A writable root: a write that fails can only be the mask's doing.
+        let rootfs = try s.writableRootfs("masked")
         let b = try s.bundle(args: ["sh", "-c", script]) { c in
+            c["root"] = ["path": rootfs, "readonly": false]
             editLinux(&c) {
                 $0["maskedPaths"] = (($0["maskedPaths"] as? [String]) ?? []) + ["/etc/apk", "/etc/hostname", "/does/not/exist"]
             }
@@ -381,6 +384,8 @@ final class SecurityTests: XCTestCase {
         let r = s.skiff(["run", "-b", b, "mask"])
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertEqual(r.out, "0\ncharacter special file 1:3\n0\napk-ro\n0\nsys-ro\nsysrq-ro\nproc-ok")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: rootfs + "/etc/apk/x"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: rootfs + "/etc/apk/world"), "the mask changed the rootfs itself")
         s.assertNothingLeftBehind()
     }
 
@@ -474,7 +479,8 @@ final class SecurityTests: XCTestCase {
             FileManager.default.createFile(atPath: shared.appendingPathComponent("grab").path, contents: nil)
             let grabbed = waitForLog(shared) { $0.contains("grabbed") || $0.contains("no init found") }
             XCTAssertTrue(grabbed.contains("grabbed"), "\(label): the attacker did not find init: \(grabbed)")
-            XCTAssertEqual(s.skiff(["start", "c-\(label)"]).code, 0)
+            let started = s.skiff(["start", "c-\(label)"])
+            XCTAssertEqual(started.code, 0, started.stderr)
             waitUntilStopped(s, "c-\(label)")
             XCTAssertEqual(s.skiff(["delete", "c-\(label)"]).code, 0)
             FileManager.default.createFile(atPath: shared.appendingPathComponent("write").path, contents: nil)
@@ -539,7 +545,13 @@ final class SecurityTests: XCTestCase {
             }
             let a = try s.bundle("a\(n)", args: ["/proc/self/fd/\(n)"])
             let r2 = s.skiff(["--log", log, "run", "-b", a, "arg\(n)"])
-            XCTAssertNotEqual(r2.code, 0, "program /proc/self/fd/\(n) ran")
+            // Refused by skiff for the exact reason, before anything ran: a host binary
+            // that ran and failed (skiff's own usage, say) must not count as a defence.
+            XCTAssertEqual(r2.code, 1, "program /proc/self/fd/\(n) ran")
+            XCTAssertEqual(r2.stdout, "")
+            let reasons = ["no such file or directory", "permission denied or not a regular file"]
+                .map { "skiff: exec \"/proc/self/fd/\(n)\": \($0)" }
+            XCTAssertTrue(reasons.contains(r2.err), "program /proc/self/fd/\(n): \(r2.err)")
         }
         XCTAssertTrue(refusedOutside, "no fd of skiff's was a directory: the test did not exercise the attack")
         // Nothing was created on the host by a process whose cwd was there.

@@ -93,6 +93,12 @@ let badConfigs: [BadConfig] = [
     BadConfig("mounts", [["destination": "/proc", "type": 1]], "mounts[0].type: expected a string"),
     BadConfig("mounts", fourMounts, "mounts[3].destination: must be absolute"),
     BadConfig("mounts", [["type": "tmpfs"]], "mounts[0].destination: missing required field"),
+    // nothing inside /proc (runc's checkProcMount), whatever way the path is written
+    BadConfig("mounts", [["destination": "/proc/1/fd", "type": "bind", "source": "/tmp"]],
+              "mounts[0].destination: /proc/1/fd cannot be mounted because it is inside /proc"),
+    BadConfig("mounts", [["destination": "/tmp/../proc/./sys", "type": "tmpfs"]],
+              "mounts[0].destination: /tmp/../proc/./sys cannot be mounted because it is inside /proc"),
+    BadConfig("mounts", [["destination": "/proc", "type": "tmpfs"]], "mounts[0].destination: only procfs can be mounted on /proc"),
     // hooks
     BadConfig("hooks.prestart", [["path": "bin/hook"]], "hooks.prestart[0].path: must be absolute"),
     BadConfig("hooks.poststart", [["path": "/bin/hook", "timeout": 0]], "hooks.poststart[0].timeout: must be positive"),
