@@ -66,7 +66,7 @@ public struct Runtime {
         let rootfs = absolutePath(rootPath, relativeTo: bundle)
         guard isDirectory(rootfs) else { throw SkiffError("root.path: rootfs \(rootfs) is not a directory: \(errnoText())") }
         guard spec.process?.args?.isEmpty == false else { throw SkiffError("config.json: process.args: must contain at least one element") }
-        let plan = NamespacePlan(spec)
+        var plan = NamespacePlan(spec)
         if !plan.has(.mount) { // accepted, as runc and crun do: init only chroots (Init.swift)
             if spec.root?.readonly == true { throw SkiffError("root.readonly: needs a mount namespace (linux.namespaces has none)") }
             if spec.annotations?[OverlayLayers.annotation] == "true" {
@@ -100,6 +100,7 @@ public struct Runtime {
             if !succeeded {
                 if child > 0 { Glibc.kill(child, SIGKILL); var st: Int32 = 0; waitpid(child, &st, 0) }
                 cgroup?.destroy()
+                ContainerNetwork.tearDown(id: id, dir: dir, store: store) // Network/ContainerNetwork.swift
                 if !options.reuseStateDir {
                     removeAll(dir)
                     if let overlay, overlayMade { removeAll(overlay.dataDir) }
@@ -122,6 +123,8 @@ public struct Runtime {
             ociVersion: spec.ociVersion, id: id, pid: 0, bundle: bundle, rootfs: rootfs, created: rfc3339Now(), owner: "",
             annotations: spec.annotations, initStartTime: 0, cgroupPath: plannedCgroup, config: spec, overlay: overlay,
             deviceCgroupV1: plannedDevices))
+        // Quick-run networking (annotation run.skiff.network): DNS files, netns, CNI ADD.
+        if try ContainerNetwork.setUp(id: id, dir: dir, spec: &spec, store: store) { plan = NamespacePlan(spec) }
         // The quick-run config holds the -e/--env-file values: for root's eyes only.
         if options.spec != nil { try writeFile(dir + "/config.json", spec.json(indent: "\t"), mode: 0o600) }
         var reportFd: Int32 = -1
@@ -407,6 +410,7 @@ public struct Runtime {
         }
         try ContainerCgroup.remove(record) // what is left in the cgroup is killed first
         waitForMonitor(id) // it writes the exit code once init is gone (Detached.swift)
+        ContainerNetwork.tearDown(id: id, dir: store.directory(id), store: store) // CNI DEL, netns, peers' hosts
         // The data directory first (overlay layers, log): once the state is gone, nothing is left.
         let data = record.overlay?.dataDir ?? store.dataDirectory(id)
         if isDirectory(data) { Explain.step("remove layers", "rm -r \(data)") { removeAll(data) } }

@@ -18,10 +18,13 @@ public struct Inspection {
     /// Set by the caller: a stopped detached container's exit code, and its log file.
     public var exitCode: Int32?
     public var logPath: String?
+    /// The network attachment (address, bridge, ports), when there is one (Network/).
+    public let network: JSON?
 
-    public init(record: ContainerRecord, status: ContainerStatus) {
+    public init(record: ContainerRecord, status: ContainerStatus, stateDir: String? = nil) {
         self.record = record
         self.status = status
+        network = stateDir.flatMap { ContainerNetwork.inspect(id: record.id, stateDir: $0, check: status == .running) }
         let pid = record.pid
         let alive = status != .stopped
         namespaces = !alive ? [] : LinuxNamespaceType.allCases.compactMap { t in
@@ -84,6 +87,7 @@ public struct Inspection {
         doc.append(("capabilities", .object(capabilities.map { ($0.0, .array($0.1.map { .string($0) })) })))
         doc.append(("seccomp", .string(seccomp)))
         doc.append(("noNewPrivs", .string(noNewPrivs)))
+        if let network { doc.append(("network", network)) }
         if let o = record.overlay {
             doc.append(("overlay", .object([("lower", .string(o.lower)), ("upper", .string(o.upper)), ("work", .string(o.work)), ("merged", .string(o.merged))])))
         }
@@ -112,6 +116,11 @@ public struct Inspection {
         s += "\ncapabilities\n"
         for (k, names) in capabilities { s += "  \(k.padding(8))\(names.isEmpty ? "(none)" : names.joined(separator: " "))\n" }
         s += "\nseccomp     \(seccomp)\nno_new_privs \(noNewPrivs)\n"
+        if let n = network {
+            s += "\nnetwork     \(n["network"]?.stringValue ?? "")\n"
+            for k in ["address", "gateway", "bridge", "hostVeth", "netns", "check"] where n[k] != nil { s += "  \(k.padding(10))\(n[k]?.stringValue ?? "")\n" }
+            s += "  \("ports".padding(10))\((n["ports"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: " "))\n"
+        }
         if !mounts.isEmpty {
             s += "\nmounts (target type source options)\n"
             for m in mounts { s += "  \(m)\n" }

@@ -24,7 +24,10 @@ public struct QuickRunOptions {
     public var memorySwap: Int64?
     public var cpus: Double?
     public var pidsLimit: Int64?
-    public var network = "none"
+    public var network = "bridge"
+    public var publish: [String] = []   // -p, Network/ContainerNetwork.swift
+    public var dns: [String] = []
+    public var addHosts: [String] = []
     public var capAdd: [String] = []
     public var capDrop: [String] = []
     public var noNewPrivileges = false
@@ -106,8 +109,10 @@ public enum QuickRun {
             // (sysfs is still mounted fresh: real root may; Rootfs falls back to binding the
             // host's where the kernel refuses, e.g. in a user namespace.)
             linux.namespaces = linux.namespaces?.filter { $0.type != .network }
-        default: throw SkiffError("--network \(o.network): expected none or host")
+        default: try NetworkStore.validate(name: o.network, flag: "--network") // bridge or a user network
         }
+        // The network, ports and DNS files are made at create time, from these annotations.
+        try QuickRun.networkAnnotations(o, into: &spec)
         linux.maskedPaths = maskedPaths
         linux.readonlyPaths = readonlyPaths
         var resources = LinuxResources()

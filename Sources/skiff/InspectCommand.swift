@@ -10,8 +10,9 @@ enum InspectCommand: Command {
 
     static func run(_ args: ParsedArgs, _ global: Global) throws -> Int32 {
         let runtime = global.runtime
-        let (record, status) = try runtime.state(id: try requireID(args, name))
-        var report = Inspection(record: record, status: status)
+        let id = try requireID(args, name)
+        let (record, status) = try runtime.state(id: id)
+        var report = Inspection(record: record, status: status, stateDir: runtime.store.directory(id))
         if status == .stopped { report.exitCode = runtime.exitCode(record.id) }
         if runtime.isQuickRun(record) { report.logPath = runtime.logPath(record.id) }
         switch args.value("format") ?? "text" {

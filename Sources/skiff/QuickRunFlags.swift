@@ -21,7 +21,10 @@ let quickRunFlags = [
     Flag(names: ["memory-swap"], takesValue: true, help: "memory plus swap limit (e.g. 128m; -1 for unlimited)"),
     Flag(names: ["cpus"], takesValue: true, help: "CPUs the container may use (e.g. 0.5)"),
     Flag(names: ["pids-limit"], takesValue: true, help: "maximum number of processes"),
-    Flag(names: ["network"], takesValue: true, help: "none (default: own namespace, loopback up) or host"),
+    Flag(names: ["network"], takesValue: true, help: "bridge (default: skiff0, 10.88.0.0/16, NAT; or $SKIFF_DEFAULT_NETWORK), none (loopback only), host, or a network NAME"),
+    Flag(names: ["publish", "p"], takesValue: true, help: "publish a port [IP:]HOST:CONTAINER[/tcp|udp] (repeatable; bridge networks)"),
+    Flag(names: ["dns"], takesValue: true, help: "name server for /etc/resolv.conf (repeatable)"),
+    Flag(names: ["add-host"], takesValue: true, help: "add NAME:IP to /etc/hosts (repeatable)"),
     Flag(names: ["cap-add"], takesValue: true, help: "add a capability (repeatable; ALL)"),
     Flag(names: ["cap-drop"], takesValue: true, help: "drop a capability (repeatable; ALL)"),
     Flag(names: ["security-opt"], takesValue: true, help: "no-new-privileges, seccomp=unconfined or seccomp=FILE"),
@@ -64,7 +67,11 @@ func quickRunOptions(_ args: ParsedArgs, rootfs: String, command: [String]) thro
         guard let v = Int64(p) else { throw SkiffError("--pids-limit \(p): expected a number") }
         o.pidsLimit = v
     }
-    o.network = args.value("network") ?? "none"
+    // As docker: a bridge with NAT unless told otherwise ($SKIFF_DEFAULT_NETWORK changes the default).
+    o.network = args.value("network") ?? getenv("SKIFF_DEFAULT_NETWORK").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "bridge"
+    o.publish = args.all("publish")
+    o.dns = args.all("dns")
+    o.addHosts = args.all("add-host")
     o.capAdd = args.all("cap-add")
     o.capDrop = args.all("cap-drop")
     for opt in args.all("security-opt") {

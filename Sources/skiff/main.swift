@@ -33,6 +33,7 @@ let commands: [Command.Type] = [
     PauseCommand.self, ResumeCommand.self, PsCommand.self, EventsCommand.self, UpdateCommand.self, ExecCommand.self, InspectCommand.self, DiffCommand.self,
     LogsCommand.self, StopCommand.self, RestartCommand.self, StatsCommand.self, InfoCommand.self, VolumeCommand.self,
     CommitCommand.self, ExportCommand.self, ImageCommand.self,
+    NetworkCommand.self,
 ]
 
 let globalFlags = [

@@ -23,6 +23,9 @@ enum Env {
     /// Integration tests need root and the Alpine fixture. When they can't run they skip
     /// with the reason, unless SKIFF_REQUIRE_INTEGRATION=1 (CI), where that is a failure.
     static func requireIntegration(file: StaticString = #filePath, line: UInt = #line) throws {
+        // Quick-run's default network is a bridge with NAT (CNI): tests that want one say
+        // --network; the others keep the host's network untouched (and fast) with none.
+        setenv("SKIFF_DEFAULT_NETWORK", "none", 0)
         var reason: String?
         if getuid() != 0 { reason = "integration tests need root (they create namespaces and mounts)" }
         else if !FileManager.default.isExecutableFile(atPath: skiff) { reason = "no skiff binary at \(skiff) (run swift build first)" }
@@ -57,7 +60,12 @@ func runProgram(_ program: String, _ args: [String], stdin: String? = nil, env: 
     let p = Process()
     p.executableURL = URL(fileURLWithPath: program)
     p.arguments = args
-    if let env { p.environment = env }
+    if var env {
+        // (See requireIntegration: a test's own environment keeps none too, unless it
+        // sets the variable, "" meaning skiff's real default.)
+        if env["SKIFF_DEFAULT_NETWORK"] == nil { env["SKIFF_DEFAULT_NETWORK"] = "none" }
+        p.environment = env
+    }
     if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     p.standardOutput = try! FileHandle(forWritingTo: outURL)
     p.standardError = try! FileHandle(forWritingTo: errURL)

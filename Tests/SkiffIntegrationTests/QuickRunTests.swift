@@ -65,7 +65,7 @@ final class QuickRunTests: XCTestCase {
         let host = quick(s, ["--rm", "--network", "host", "readlink", "/proc/self/ns/net"])
         XCTAssertEqual(host.code, 0, host.stderr)
         XCTAssertEqual(host.out, try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net"))
-        XCTAssertEqual(quick(s, ["--rm", "--network", "bridge", "true"]).err, "skiff: --network bridge: expected none or host")
+        XCTAssertEqual(quick(s, ["--rm", "--network", "no/such", "true"]).err, "skiff: --network no/such: use 1 to 12 letters, digits, '_', '.' or '-' (its bridge is sk-NAME, and Linux allows 15 characters)")
         s.assertNothingLeftBehind()
     }
 
@@ -137,7 +137,7 @@ final class QuickRunTests: XCTestCase {
     func testRootfsStaysPristineAndDiff() throws {
         let s = try Sandbox()
         let before = try treeChecksum(Env.rootfs!)
-        let r = quick(s, ["--name", "writer", "sh", "-c", "echo new > /etc/newfile; rm /etc/motd; chmod 700 /etc/hostname; mkdir -p /root/dir; echo x > /root/dir/f"])
+        let r = quick(s, ["--name", "writer", "sh", "-c", "echo new > /etc/newfile; rm /etc/motd; chmod 700 /etc/issue; mkdir -p /root/dir; echo x > /root/dir/f"])
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertEqual(try treeChecksum(Env.rootfs!), before, "the lower layer changed")
         let st = try XCTUnwrap(json(s.skiff(["state", "writer"]).stdout))
@@ -146,7 +146,7 @@ final class QuickRunTests: XCTestCase {
         XCTAssertEqual(diff.code, 0, diff.stderr)
         // Depth first, names sorted in each directory (a parent before what it holds).
         XCTAssertEqual(diff.out.split(separator: "\n").map(String.init),
-                       ["C /etc", "C /etc/hostname", "D /etc/motd", "A /etc/newfile", "C /root", "A /root/dir", "A /root/dir/f"])
+                       ["C /etc", "C /etc/issue", "D /etc/motd", "A /etc/newfile", "C /root", "A /root/dir", "A /root/dir/f"])
         XCTAssertEqual(s.skiff(["delete", "writer"]).code, 0)
         XCTAssertFalse(FileManager.default.fileExists(atPath: s.stateRoot + "/writer"), "the upper layer is removed by delete")
         s.assertNothingLeftBehind()
