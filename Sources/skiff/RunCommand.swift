@@ -33,6 +33,11 @@ enum RunCommand: Command {
         }
         try StateStore.validate(id: id)
         if (try? global.runtime.state(id: id)) != nil { throw SkiffError("container \"\(id)\" already exists") }
+        // A user network must exist before anything is made (named volumes are created
+        // while the spec is built).
+        if let net = args.value("network"), !["bridge", "none", "host"].contains(net), !net.hasPrefix("container:") {
+            try NetworkStore(root: global.root).requireUsable(net)
+        }
         var quick: QuickRunOptions
         if let image = args.value("image") {
             (options.spec, quick) = try imageQuickRunSpec(args, image: image, id: id) // ImageRunFlags.swift

@@ -306,7 +306,7 @@ final class ImageTests: XCTestCase {
     func testCommitRoundTripsThroughSkopeoPodmanAndSkiff() throws {
         let (img, s, cache) = try setUpImages()
         let r = skiff(s, cache, ["run", "--name", "c", "-u", "root", "--image", img.ociArchive, "sh", "-c",
-                                 "echo new > /opt/app/new; rm /etc/hostname; rm -rf /etc/ssl && mkdir /etc/ssl && touch /etc/ssl/mine"])
+                                 "echo new > /opt/app/new; rm /etc/issue; rm -rf /etc/ssl && mkdir /etc/ssl && touch /etc/ssl/mine"])
         XCTAssertEqual(r.code, 0, r.stderr)
         let out = s.dir.appendingPathComponent("committed").path
         let c = skiff(s, cache, ["commit", "c", out + ":v2"])
@@ -327,9 +327,9 @@ final class ImageTests: XCTestCase {
         _ = TestImages.podman(["rmi", "v2"])
         // skiff runs it: the changes, the deletion (a whiteout again) and the replaced directory.
         let again = skiff(s, cache, ["run", "--rm", "--image", out + ":v2", "sh", "-c",
-                                     "cat /opt/app/new; test -e /etc/hostname || echo hostname-gone; ls /etc/ssl; id -u"])
+                                     "cat /opt/app/new; test -e /etc/issue || echo issue-gone; ls /etc/ssl; id -u"])
         XCTAssertEqual(again.code, 0, again.stderr)
-        XCTAssertEqual(again.out.split(separator: "\n"), ["new", "hostname-gone", "mine", "65534"])
+        XCTAssertEqual(again.out.split(separator: "\n"), ["new", "issue-gone", "mine", "65534"])
         // A second commit under another tag keeps both in index.json.
         XCTAssertEqual(skiff(s, cache, ["commit", "c", out + ":v3"]).code, 0)
         XCTAssertEqual(skiff(s, cache, ["run", "--rm", "--image", out + ":v2", "true"]).code, 0)
@@ -367,14 +367,14 @@ final class ImageTests: XCTestCase {
     func testExportReimportsThroughRootfs() throws {
         let (img, s, cache) = try setUpImages()
         XCTAssertEqual(skiff(s, cache, ["run", "--name", "x", "-u", "root", "--image", img.ociArchive, "sh", "-c",
-                                        "echo mine > /opt/app/mine; rm /etc/hostname"]).code, 0)
+                                        "echo mine > /opt/app/mine; rm /etc/issue"]).code, 0)
         let tar = s.dir.appendingPathComponent("x.tar").path
         let e = skiff(s, cache, ["export", "x", "-o", tar])
         XCTAssertEqual(e.code, 0, e.stderr)
         let members = runProgram("/bin/tar", ["-tf", tar]).out.split(separator: "\n").map(String.init)
         XCTAssertTrue(members.contains("./opt/app/mine"))
         XCTAssertTrue(members.contains("./opt/app/hello"))
-        XCTAssertFalse(members.contains("./etc/hostname"))
+        XCTAssertFalse(members.contains("./etc/issue"))
         XCTAssertFalse(members.contains("./etc/motd"))
         XCTAssertFalse(members.contains { $0.contains(".wh.") })
         // Re-imported as a plain rootfs: the tree is there, the image's config is not (CMD, WORKDIR).
@@ -394,7 +394,7 @@ final class ImageTests: XCTestCase {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: Env.skiff)
             p.arguments = ["--root", s.stateRoot, "--explain", "run", "--rm", "--image", img.ociArchive, "true"]
-            p.environment = ["SKIFF_IMAGE_CACHE": cache, "PATH": "/usr/bin:/bin"]
+            p.environment = ["SKIFF_IMAGE_CACHE": cache, "PATH": "/usr/bin:/bin", "SKIFF_DEFAULT_NETWORK": "none"]
             let err = s.dir.appendingPathComponent("err\(i)")
             FileManager.default.createFile(atPath: err.path, contents: nil)
             p.standardError = try FileHandle(forWritingTo: err)

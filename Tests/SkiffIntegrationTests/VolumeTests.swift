@@ -56,7 +56,7 @@ final class VolumeTests: XCTestCase {
         XCTAssertEqual(run.code, 1)
         XCTAssertEqual(run.err, "skiff: --volume a/..:/data: " + bad)
         XCTAssertEqual(s.skiff(["run", "--rm", "--rootfs", Env.rootfs!, "-v", "fresh:/data", "--network", "bogus", "true"]).err,
-                       "skiff: --network bogus: expected none or host")
+                       "skiff: network \"bogus\" not found (create it with: skiff network create bogus)")
         XCTAssertEqual(s.skiff(["volume", "frob"]).err, "skiff: volume: unknown subcommand \"frob\" (ls, create, rm or inspect)")
         // Nothing was made by the refused commands (not even "fresh").
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: s.dataRoot + "/volumes").sorted(), before)

@@ -117,6 +117,12 @@ public struct NetworkStore {
         guard name != "host" && name != "none" else { throw SkiffError("\(what): reserved (--network \(name) is built in)") }
     }
 
+    /// `--network NAME` names a network that can be used: a valid name that exists.
+    public func requireUsable(_ name: String) throws {
+        try NetworkStore.validate(name: name, flag: "--network")
+        _ = try load(name)
+    }
+
     public func load(_ name: String) throws -> NetworkDefinition {
         guard let bytes = readFile(path(name)) else {
             if name == NetworkStore.defaultName {
