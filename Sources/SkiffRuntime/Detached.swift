@@ -55,7 +55,8 @@ extension Runtime {
         if answer == "ok" { return }
         var status: Int32 = 0
         waitpid(monitor, &status, 0)
-        throw SkiffError(answer.hasPrefix("error ") ? String(answer.dropFirst(6)) : "the container monitor exited during setup")
+        throw SkiffError(
+            answer.hasPrefix("error ") ? String(answer.dropFirst(6)) : "the container monitor exited during setup")
     }
 
     /// `start` of a stopped quick-run container: the same config, the same writable layer
@@ -75,7 +76,9 @@ extension Runtime {
     func waitForMonitor(_ id: String) {
         guard let text = readText(monitorPath(id)) else { return }
         let f = text.split(separator: " ")
-        guard f.count == 2, let pid = Int32(f[0]), let start = UInt64(String(f[1]).trimmingWhitespace()), pid != getpid() else { return }
+        guard f.count == 2, let pid = Int32(f[0]), let start = UInt64(String(f[1]).trimmingWhitespace()),
+            pid != getpid()
+        else { return }
         for _ in 0..<1000 {
             if ProcessInfo.startTime(of: pid) != start || ProcessInfo.isZombie(pid) { return }
             sleepMillis(10)
@@ -135,7 +138,9 @@ struct Monitor {
                 try? runtime.delete(id: id, force: true)
                 _exit(0)
             }
-            guard policy.restarts(after: code, count: restarts), !fileExists(runtime.stopRequestPath(id)) else { _exit(0) }
+            guard policy.restarts(after: code, count: restarts), !fileExists(runtime.stopRequestPath(id)) else {
+                _exit(0)
+            }
             // Docker's back-off: 100 ms, doubling, at most 10 s between attempts.
             restarts += 1
             let delay = min(100 << min(restarts - 1, 7), 10_000)
@@ -158,7 +163,8 @@ struct Monitor {
     private func start(_ options: inout CreateOptions) throws -> Started {
         var ok = false
         let tty = options.spec?.process?.terminal == true
-        var out: [Int32] = [-1, -1], err: [Int32] = [-1, -1]
+        var out: [Int32] = [-1, -1]
+        var err: [Int32] = [-1, -1]
         if !tty {
             out = try cloexecPipe()
             err = try cloexecPipe()
@@ -169,7 +175,12 @@ struct Monitor {
         let launched = try runtime.launch(id: id, options: options, foreground: true)
         defer { launched.sync.close() }
         // Only init holds the write ends now: EOF comes when the container's last process is gone.
-        if !tty { close(out[1]); close(err[1]); out[1] = -1; err[1] = -1 }
+        if !tty {
+            close(out[1])
+            close(err[1])
+            out[1] = -1
+            err[1] = -1
+        }
         do {
             try launched.sync.send(.start)
             // The socket closes on execve (close-on-exec); an error comes first otherwise.
@@ -179,8 +190,13 @@ struct Monitor {
             }
         } catch {
             if let master = launched.master { close(master) }
-            if options.reuseStateDir { Glibc.kill(launched.record.pid, SIGKILL); var st: Int32 = 0; waitpid(launched.record.pid, &st, 0) }
-            else { try? runtime.delete(id: id, force: true) }
+            if options.reuseStateDir {
+                Glibc.kill(launched.record.pid, SIGKILL)
+                var st: Int32 = 0
+                waitpid(launched.record.pid, &st, 0)
+            } else {
+                try? runtime.delete(id: id, force: true)
+            }
             throw error
         }
         // The data directory exists now (launch made the overlay layers there); a fresh
@@ -188,23 +204,31 @@ struct Monitor {
         let log: Int32
         do {
             try mkdirAll(runtime.store.dataDirectory(id), mode: 0o700)
-            log = try sys("open \(runtime.logPath(id))") { open(runtime.logPath(id), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600) }
+            log = try sys("open \(runtime.logPath(id))") {
+                open(runtime.logPath(id), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+            }
         } catch {
             if let master = launched.master { close(master) }
-            Glibc.kill(launched.record.pid, SIGKILL); var st: Int32 = 0; waitpid(launched.record.pid, &st, 0)
+            Glibc.kill(launched.record.pid, SIGKILL)
+            var st: Int32 = 0
+            waitpid(launched.record.pid, &st, 0)
             if !options.reuseStateDir { try? runtime.delete(id: id, force: true) }
             throw error
         }
         unlink(runtime.exitPath(id)) // running again: the last exit code no longer applies
-        try? writeFileAtomic(runtime.monitorPath(id), "\(getpid()) \(ProcessInfo.startTime(of: getpid()) ?? 0)\n", mode: 0o600)
-        Hooks.runLogged(launched.record.config.hooks?.poststart, kind: "poststart",
-                        state: Hooks.state(id, .running, pid: launched.record.pid, bundle: launched.record.bundle, spec: launched.record.config))
+        try? writeFileAtomic(
+            runtime.monitorPath(id), "\(getpid()) \(ProcessInfo.startTime(of: getpid()) ?? 0)\n", mode: 0o600)
+        Hooks.runLogged(
+            launched.record.config.hooks?.poststart, kind: "poststart",
+            state: Hooks.state(
+                id, .running, pid: launched.record.pid, bundle: launched.record.bundle, spec: launched.record.config))
         ok = true
         if let master = launched.master {
             _ = sk_set_winsize(master, 24, 80) // nobody's terminal to copy a size from
             return Started(record: launched.record, streams: [(master, "stdout")], log: log, tty: true)
         }
-        return Started(record: launched.record, streams: [(out[0], "stdout"), (err[0], "stderr")], log: log, tty: false)
+        return Started(
+            record: launched.record, streams: [(out[0], "stdout"), (err[0], "stderr")], log: log, tty: false)
     }
 
     /// Copy the container's output into the log until init has exited and the output
@@ -218,13 +242,19 @@ struct Monitor {
         var deadline: UInt64 = 0
         var buf = [UInt8](repeating: 0, count: 65536)
         while true {
-            var fds = [pollfd(fd: sigfd, events: Int16(POLLIN), revents: 0)] + open.map { pollfd(fd: $0.0, events: Int16(POLLIN), revents: 0) }
+            var fds =
+                [pollfd(fd: sigfd, events: Int16(POLLIN), revents: 0)]
+                + open.map { pollfd(fd: $0.0, events: Int16(POLLIN), revents: 0) }
             if poll(&fds, nfds_t(fds.count), code == nil ? -1 : 100) < 0 && errno != EINTR { break }
             for p in fds where p.revents != 0 {
                 if p.fd == sigfd {
                     var sender: Int32 = 0
                     let sig = sk_signalfd_read(sigfd, &sender)
-                    if sig == SIGCHLD { code = reap(s.record.pid) ?? code } else if sig > 0 { Glibc.kill(s.record.pid, sig) }
+                    if sig == SIGCHLD {
+                        code = reap(s.record.pid) ?? code
+                    } else if sig > 0 {
+                        Glibc.kill(s.record.pid, sig)
+                    }
                     continue
                 }
                 let n = read(p.fd, &buf, buf.count)
@@ -276,7 +306,10 @@ struct Monitor {
 /// `--restart no|always|on-failure[:N]`, kept as an annotation of the container's spec.
 public struct RestartPolicy: Equatable {
     public static let annotation = "run.skiff.restart"
-    public enum Mode: String { case no, always, onFailure = "on-failure" }
+    public enum Mode: String {
+        case no, always
+        case onFailure = "on-failure"
+    }
     public var mode: Mode = .no
     /// on-failure's maximum number of restarts (nil: no maximum).
     public var maximum: Int?

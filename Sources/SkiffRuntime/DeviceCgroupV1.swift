@@ -30,7 +30,8 @@ enum DeviceCgroupV1 {
             // "35 25 0:31 / /sys/fs/cgroup/devices rw,relatime - cgroup cgroup rw,devices"
             let f = line.split(separator: " ")
             guard let dash = f.firstIndex(of: "-"), dash + 3 < f.count, f[dash + 1] == "cgroup", dash >= 5, f[3] == "/",
-                  f[dash + 3].split(separator: ",").contains("devices") else { continue }
+                f[dash + 3].split(separator: ",").contains("devices")
+            else { continue }
             let path = Cgroup.unescapeOctal(String(f[4]))
             let fd = open(path, SK_O_PATH | O_DIRECTORY | O_CLOEXEC)
             if fd < 0 { continue }
@@ -75,7 +76,8 @@ enum DeviceCgroupV1 {
     private static func write(_ dir: String, _ file: String, _ line: String) throws {
         try Explain.step("device rule", "write \(dir)/\(file) = \(line)") {
             do { try writeKernelFile(dir + "/" + file, line) } catch {
-                throw SkiffError("linux.resources.devices: \(file) \"\(line)\": \((error as? SkiffError)?.message ?? "\(error)")")
+                throw SkiffError(
+                    "linux.resources.devices: \(file) \"\(line)\": \((error as? SkiffError)?.message ?? "\(error)")")
             }
         }
     }

@@ -28,7 +28,10 @@ enum InitReaper {
     static func forkProgram(args: [String], keep: Set<Int32>) {
         sk_sigmask_all(0) // no signal may slip between the fork and the loop
         let child = fork()
-        if child == 0 { sk_sigmask_all(1); return }
+        if child == 0 {
+            sk_sigmask_all(1)
+            return
+        }
         if child < 0 {
             try? writeAll(2, Array("skiff: --init: fork: \(errnoText())\n".utf8))
             _exit(127)
@@ -44,7 +47,9 @@ enum InitReaper {
                 while true {
                     let pid = waitpid(-1, &status, WNOHANG)
                     if pid <= 0 { break }
-                    if pid == child { _exit(sk_wifsignaled(status) != 0 ? 128 + sk_wtermsig(status) : sk_wexitstatus(status)) }
+                    if pid == child {
+                        _exit(sk_wifsignaled(status) != 0 ? 128 + sk_wtermsig(status) : sk_wexitstatus(status))
+                    }
                 }
             } else if sig > 0 {
                 Glibc.kill(child, sig)
@@ -56,7 +61,9 @@ enum InitReaper {
     /// place (it names host paths), as setproctitle does.
     static func setProcessTitle(_ words: [String]) {
         let argc = Int(CommandLine.argc)
-        guard argc > 0, let first = CommandLine.unsafeArgv[0], let last = CommandLine.unsafeArgv[argc - 1] else { return }
+        guard argc > 0, let first = CommandLine.unsafeArgv[0], let last = CommandLine.unsafeArgv[argc - 1] else {
+            return
+        }
         let size = (last + strlen(last) + 1) - first
         guard size > 1 else { return }
         let title = Array(words.joined(separator: "\0").utf8.prefix(size - 1))

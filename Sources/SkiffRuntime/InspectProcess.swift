@@ -5,8 +5,12 @@ import SkiffSpec
 extension Inspection {
     var processJSON: JSON {
         let p = record.config.process
-        var user: [(key: String, value: JSON)] = [("uid", .integer(p?.user.uid ?? 0)), ("gid", .integer(p?.user.gid ?? 0))]
-        if let g = p?.user.additionalGids, !g.isEmpty { user.append(("additionalGids", .array(g.map { .integer($0) }))) }
+        var user: [(key: String, value: JSON)] = [
+            ("uid", .integer(p?.user.uid ?? 0)), ("gid", .integer(p?.user.gid ?? 0)),
+        ]
+        if let g = p?.user.additionalGids, !g.isEmpty {
+            user.append(("additionalGids", .array(g.map { .integer($0) })))
+        }
         return .object([
             ("args", .array((p?.args ?? []).map { .string($0) })),
             ("env", .array((p?.env ?? []).map { .string($0) })),
@@ -37,6 +41,8 @@ extension Inspection {
     }
 }
 
-private extension String {
-    var replacingQuote: String { split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") }
+extension String {
+    fileprivate var replacingQuote: String {
+        split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''")
+    }
 }

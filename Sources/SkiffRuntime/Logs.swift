@@ -19,7 +19,10 @@ public enum LogFile {
         var t = ts.tv_sec
         var tmv = tm()
         gmtime_r(&t, &tmv)
-        func pad(_ v: Int, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
+        func pad(_ v: Int, _ w: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, w - s.count)) + s
+        }
         return "\(pad(Int(tmv.tm_year) + 1900, 4))-\(pad(Int(tmv.tm_mon) + 1, 2))-\(pad(Int(tmv.tm_mday), 2))T"
             + "\(pad(Int(tmv.tm_hour), 2)):\(pad(Int(tmv.tm_min), 2)):\(pad(Int(tmv.tm_sec), 2)).\(pad(ts.tv_nsec, 9))Z"
     }
@@ -35,8 +38,11 @@ public enum LogFile {
             let fields = line.split(separator: UInt8(ascii: " "), maxSplits: 3, omittingEmptySubsequences: false)
             guard fields.count >= 3 else { continue }
             let content = fields.count == 4 ? Array(fields[3]) : []
-            out.append(LogRecord(time: String(decoding: fields[0], as: UTF8.self), stream: String(decoding: fields[1], as: UTF8.self),
-                                 partial: fields[2].first == UInt8(ascii: "P"), content: content))
+            out.append(
+                LogRecord(
+                    time: String(decoding: fields[0], as: UTF8.self),
+                    stream: String(decoding: fields[1], as: UTF8.self),
+                    partial: fields[2].first == UInt8(ascii: "P"), content: content))
         }
         return (out, start - bytes.startIndex)
     }
@@ -58,9 +64,13 @@ extension Runtime {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if isQuickRun(record) {
-                throw SkiffError("container \"\(id)\" has no log yet: only a detached run (run -d, or start after it stopped) captures its output")
+                throw SkiffError(
+                    "container \"\(id)\" has no log yet: only a detached run (run -d, or start after it stopped) captures its output"
+                )
             }
-            throw SkiffError("container \"\(id)\" has no captured output: a bundle container writes to skiff's own stdout and stderr (only detached quick-run containers, run -d --rootfs, keep a log)")
+            throw SkiffError(
+                "container \"\(id)\" has no captured output: a bundle container writes to skiff's own stdout and stderr (only detached quick-run containers, run -d --rootfs, keep a log)"
+            )
         }
         defer { close(fd) }
         var lineStart = true
@@ -78,9 +88,13 @@ extension Runtime {
         pending = pending.dropFirst(used)
         if let tail = options.tail {
             // The last `tail` lines: count full records from the end.
-            var lines = 0, from = records.count
+            var lines = 0
+            var from = records.count
             while from > 0 {
-                if !records[from - 1].partial { if lines == tail { break }; lines += 1 }
+                if !records[from - 1].partial {
+                    if lines == tail { break }
+                    lines += 1
+                }
                 from -= 1
             }
             records = Array(records[from...])
@@ -91,7 +105,9 @@ extension Runtime {
         while true {
             let more = readAll(fd)
             if more.isEmpty {
-                let (current, status) = ((try? store.load(id)) ?? record, store.status(of: (try? store.load(id)) ?? record))
+                let (current, status) = (
+                    (try? store.load(id)) ?? record, store.status(of: (try? store.load(id)) ?? record)
+                )
                 if status == .stopped || status == .created {
                     waitForMonitor(current.id)
                     pending += readAll(fd)

@@ -24,25 +24,32 @@ extension Runtime {
         let (record, status) = try state(id: id)
         let now = monotonicNanos()
         guard status != .stopped, Cgroup.available, !record.cgroupPath.isEmpty else {
-            return StatsSample(id: id, cpuMicros: nil, time: now, memory: nil, memoryLimit: nil, pids: nil, readBytes: nil, writeBytes: nil)
+            return StatsSample(
+                id: id, cpuMicros: nil, time: now, memory: nil, memoryLimit: nil, pids: nil, readBytes: nil,
+                writeBytes: nil)
         }
         let dir = Cgroup.directory(record.cgroupPath)
         let cpu = CgroupStats.value(dir + "/cpu.stat", key: "usage_usec")
         var memory = CgroupStats.number(dir + "/memory.current")
-        if let m = memory, let inactive = CgroupStats.value(dir + "/memory.stat", key: "inactive_file") { memory = m > inactive ? m - inactive : 0 }
+        if let m = memory, let inactive = CgroupStats.value(dir + "/memory.stat", key: "inactive_file") {
+            memory = m > inactive ? m - inactive : 0
+        }
         var limit = CgroupStats.number(dir + "/memory.max")
         if limit == UInt64.max || limit == nil { limit = hostMemory() }
-        var read: UInt64?, write: UInt64?
+        var read: UInt64?
+        var write: UInt64?
         if let io = readText(dir + "/io.stat") {
-            read = 0; write = 0
+            read = 0
+            write = 0
             for kv in io.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
                 let p = kv.split(separator: "=")
                 guard p.count == 2, let v = UInt64(p[1]) else { continue }
                 if p[0] == "rbytes" { read! += v } else if p[0] == "wbytes" { write! += v }
             }
         }
-        return StatsSample(id: id, cpuMicros: cpu, time: now, memory: memory, memoryLimit: limit,
-                           pids: CgroupStats.number(dir + "/pids.current"), readBytes: read, writeBytes: write)
+        return StatsSample(
+            id: id, cpuMicros: cpu, time: now, memory: memory, memoryLimit: limit,
+            pids: CgroupStats.number(dir + "/pids.current"), readBytes: read, writeBytes: write)
     }
 
     /// MemTotal of /proc/meminfo, in bytes.

@@ -17,7 +17,10 @@ extension Runtime {
         var status = store.status(of: record)
         if status == .stopped { return false }
         if isQuickRun(record) { try? writeFile(stopRequestPath(id), "") } // no --restart after this
-        if status == .paused { try resume(id: id); status = .running }
+        if status == .paused {
+            try resume(id: id)
+            status = .running
+        }
         if status == .running {
             do { try kill(id: id, signal: SIGTERM, all: false) } catch {
                 if store.status(of: record) != .stopped { throw error }
@@ -33,7 +36,9 @@ extension Runtime {
             Explain.step("kill processes", "kill(\(pids), SIGKILL)") { for pid in pids { Glibc.kill(pid, SIGKILL) } }
             if Cgroup.available && !record.cgroupPath.isEmpty { Cgroup.signalAll(record.cgroupPath, SIGKILL) }
             for _ in 0..<1000 where store.status(of: record) != .stopped { sleepMillis(10) }
-            guard store.status(of: record) == .stopped else { throw SkiffError("container \"\(id)\" did not exit after SIGKILL") }
+            guard store.status(of: record) == .stopped else {
+                throw SkiffError("container \"\(id)\" did not exit after SIGKILL")
+            }
         }
         waitForMonitor(id)
         return escalated

@@ -16,10 +16,15 @@ public struct Volumes {
     /// (so never "/" or ".."). One character is enough here.
     public static func validate(_ name: String) throws {
         let scalars = Array(name.unicodeScalars)
-        func alnum(_ c: Unicode.Scalar) -> Bool { (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") }
+        func alnum(_ c: Unicode.Scalar) -> Bool {
+            (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9")
+        }
         guard let first = scalars.first, alnum(first), scalars.count <= 255,
-              scalars.allSatisfy({ alnum($0) || "_.-".unicodeScalars.contains($0) }) else {
-            throw SkiffError("invalid volume name \"\(name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit")
+            scalars.allSatisfy({ alnum($0) || "_.-".unicodeScalars.contains($0) })
+        else {
+            throw SkiffError(
+                "invalid volume name \"\(name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit"
+            )
         }
     }
 
@@ -61,7 +66,9 @@ public struct Volumes {
             ((try? runtime.store.load(id))?.config.mounts ?? []).contains { $0.source == path(name) }
         }
         if !users.isEmpty {
-            throw SkiffError("volume \"\(name)\" is in use by container\(users.count == 1 ? "" : "s") \(users.joined(separator: ", ")) (delete \(users.count == 1 ? "it" : "them") first)")
+            throw SkiffError(
+                "volume \"\(name)\" is in use by container\(users.count == 1 ? "" : "s") \(users.joined(separator: ", ")) (delete \(users.count == 1 ? "it" : "them") first)"
+            )
         }
         removeAll(path(name))
     }
@@ -77,9 +84,15 @@ public struct Volumes {
         do { try validate(source) } catch let e as SkiffError { throw SkiffError("--volume \(v): \(e.message)") }
         var options = ["rbind"]
         if parts.count == 3 {
-            guard parts[2] == "ro" || parts[2] == "rw" else { throw SkiffError("--volume \(v): unknown mode \"\(parts[2])\" (ro or rw)") }
+            guard parts[2] == "ro" || parts[2] == "rw" else {
+                throw SkiffError("--volume \(v): unknown mode \"\(parts[2])\" (ro or rw)")
+            }
             options.append(parts[2])
         }
-        return (Mount(destination: parts[1], type: "bind", source: Volumes(dataRoot: dataRoot).path(source), options: options), source)
+        return (
+            Mount(
+                destination: parts[1], type: "bind", source: Volumes(dataRoot: dataRoot).path(source), options: options),
+            source
+        )
     }
 }

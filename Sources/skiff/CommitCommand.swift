@@ -9,7 +9,9 @@ enum CommitCommand: Command {
 
     static func run(_ args: ParsedArgs, _ global: Global) throws -> Int32 {
         let id = try requireID(args, name)
-        guard args.positionals.count == 2 else { throw SkiffError("commit: usage: skiff commit <container-id> DIR[:TAG]") }
+        guard args.positionals.count == 2 else {
+            throw SkiffError("commit: usage: skiff commit <container-id> DIR[:TAG]")
+        }
         let (record, _) = try global.runtime.state(id: id)
         let (digest, reference) = try Commit.commit(record, to: args.positionals[1])
         printOut("\(digest)\n")

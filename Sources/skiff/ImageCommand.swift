@@ -27,12 +27,16 @@ enum ImageCommand: Command {
         var s = "IMAGE".padded(60) + " ID".padded(22) + " LAYERS  SIZE\n"
         for image in LayerCache.images() {
             let total = image.layers.reduce(Int64(0)) { $0 + (bytes[$1] ?? 0) }
-            s += image.reference.padded(60) + " " + String(image.id.prefix(19)).padded(21) + " " + String(image.layers.count).padded(7) + " " + size(total) + "\n"
+            s +=
+                image.reference.padded(60) + " " + String(image.id.prefix(19)).padded(21) + " "
+                + String(image.layers.count).padded(7) + " " + size(total) + "\n"
         }
         s += "\nLAYER".padded(24) + "SIZE      USED BY\n"
         for l in layers {
             let shared = l.images.count > 1 ? " (shared)" : ""
-            s += String(l.digest.prefix(23)).padded(23) + size(l.bytes).padded(10) + "\(l.images.count) image(s)\(shared)\n"
+            s +=
+                String(l.digest.prefix(23)).padded(23) + size(l.bytes).padded(10)
+                + "\(l.images.count) image(s)\(shared)\n"
         }
         s += "\ntotal \(size(layers.reduce(0) { $0 + $1.bytes })) in \(LayerCache.root)\n"
         return s

@@ -3,8 +3,9 @@
 import SkiffRuntime
 import SkiffSpec
 
-let imageFlag = Flag(names: ["image"], takesValue: true,
-                     help: "run an OCI image layout or docker save archive (DIR or TAR, optionally :TAG)")
+let imageFlag = Flag(
+    names: ["image"], takesValue: true,
+    help: "run an OCI image layout or docker save archive (DIR or TAR, optionally :TAG)")
 
 /// The spec for `--image`: layers unpacked (or found) in the cache, config applied.
 func imageQuickRunSpec(_ args: ParsedArgs, image reference: String, id: String) throws -> (Spec, QuickRunOptions) {

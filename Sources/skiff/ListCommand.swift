@@ -7,9 +7,13 @@ enum ListCommand: Command {
     static let summary = "list containers"
     static let arguments = "[--format table|json] [-q] [--filter status=S|id=ID|name=TEXT]..."
     static let flags = [
-        Flag(names: ["format", "f"], takesValue: true, help: "table (default) or json; -f KEY=VALUE is a --filter, as with docker ps"),
+        Flag(
+            names: ["format", "f"], takesValue: true,
+            help: "table (default) or json; -f KEY=VALUE is a --filter, as with docker ps"),
         Flag(names: ["quiet", "q"], takesValue: false, help: "print only the container ids"),
-        Flag(names: ["filter"], takesValue: true, help: "status=created|running|paused|stopped|exited, id=PREFIX, name=TEXT (repeatable)"),
+        Flag(
+            names: ["filter"], takesValue: true,
+            help: "status=created|running|paused|stopped|exited, id=PREFIX, name=TEXT (repeatable)"),
     ]
     static let flagsAnywhere = true
 
@@ -18,7 +22,10 @@ enum ListCommand: Command {
         // runc's -f is --format; a KEY=VALUE after it can only be Docker's -f (filter).
         var filters = args.all("filter")
         var format = args.value("format") ?? "table"
-        if format.contains("=") { filters.append(format); format = args.all("format").last { !$0.contains("=") } ?? "table" }
+        if format.contains("=") {
+            filters.append(format)
+            format = args.all("format").last { !$0.contains("=") } ?? "table"
+        }
         let filter = try ContainerFilter(filters)
         var records: [String: ContainerRecord] = [:]
         let rows: [StateOutput] = runtime.store.ids().compactMap { id in
@@ -39,8 +46,11 @@ enum ListCommand: Command {
             var table = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER", "COMMAND"]]
             table += rows.map { row in
                 let exit = row.status == "stopped" ? runtime.exitCode(row.id).map { " (\($0))" } ?? "" : ""
-                return [row.id, "\(row.pid)", row.status + exit, row.bundle, row.created, row.owner.isEmpty ? "-" : row.owner,
-                        command(records[row.id]?.config.process?.args ?? [])]
+                return [
+                    row.id, "\(row.pid)", row.status + exit, row.bundle, row.created,
+                    row.owner.isEmpty ? "-" : row.owner,
+                    command(records[row.id]?.config.process?.args ?? []),
+                ]
             }
             printOut(tabwriter(table))
         case let other:
@@ -66,7 +76,6 @@ enum ListCommand: Command {
         }.joined()
     }
 }
-
 
 /// `list --filter`: every filter must match (a repeated key: any of its values).
 struct ContainerFilter {

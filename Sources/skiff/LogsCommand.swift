@@ -19,7 +19,9 @@ enum LogsCommand: Command {
         options.follow = args.bool("follow")
         options.timestamps = args.bool("timestamps")
         if let t = args.value("tail"), t != "all" {
-            guard let n = Int(t), n >= 0 else { throw SkiffError("--tail \(t): expected a number of lines, 0 or more, or all") }
+            guard let n = Int(t), n >= 0 else {
+                throw SkiffError("--tail \(t): expected a number of lines, 0 or more, or all")
+            }
             options.tail = n
         }
         try global.runtime.logs(id: id, options: options) { stream, bytes in
@@ -32,7 +34,10 @@ enum LogsCommand: Command {
         var rest = bytes[...]
         while !rest.isEmpty {
             let n = rest.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return
+            }
             rest = rest.dropFirst(n)
         }
     }

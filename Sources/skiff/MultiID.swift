@@ -6,7 +6,8 @@ import SkiffRuntime
 
 func forEachID(_ ids: [String], _ command: String, _ body: (String) throws -> Void) throws -> Int32 {
     guard !ids.isEmpty else {
-        throw SkiffError("\(command): requires at least one container id (usage: skiff \(command) [options] <container-id>...)")
+        throw SkiffError(
+            "\(command): requires at least one container id (usage: skiff \(command) [options] <container-id>...)")
     }
     var failed = false
     for id in ids {
@@ -22,6 +23,8 @@ func forEachID(_ ids: [String], _ command: String, _ body: (String) throws -> Vo
 /// A whole number of seconds >= 0 (stop -t, restart -t).
 func seconds(_ args: ParsedArgs, _ flag: String, default value: Int) throws -> Int {
     guard let text = args.value(flag) else { return value }
-    guard let n = Int(text), n >= 0 else { throw SkiffError("--\(flag) \(text): expected a whole number of seconds, 0 or more") }
+    guard let n = Int(text), n >= 0 else {
+        throw SkiffError("--\(flag) \(text): expected a whole number of seconds, 0 or more")
+    }
     return n
 }

@@ -7,7 +7,9 @@ enum StopCommand: Command {
     static let name = "stop"
     static let summary = "stop containers: SIGTERM, a grace period, then SIGKILL"
     static let arguments = "[-t SECONDS] <container-id>..."
-    static let flags = [Flag(names: ["time", "t"], takesValue: true, help: "seconds to wait after SIGTERM before SIGKILL (default 10)")]
+    static let flags = [
+        Flag(names: ["time", "t"], takesValue: true, help: "seconds to wait after SIGTERM before SIGKILL (default 10)")
+    ]
     static let flagsAnywhere = true
 
     static func run(_ args: ParsedArgs, _ global: Global) throws -> Int32 {
@@ -21,7 +23,8 @@ enum StopCommand: Command {
     /// Stop one container; say on stderr when SIGTERM was not enough.
     static func stopAndSay(_ runtime: Runtime, _ id: String, _ timeout: Int) throws {
         if try runtime.stop(id: id, timeoutSeconds: timeout) {
-            let why = "still running \(timeout)s after SIGTERM (a pid 1 without a SIGTERM handler ignores it; see --init): sent SIGKILL"
+            let why =
+                "still running \(timeout)s after SIGTERM (a pid 1 without a SIGTERM handler ignores it; see --init): sent SIGKILL"
             let line = "skiff: stop \(id): \(why)\n"
             _ = line.withCString { write(2, $0, strlen($0)) }
         }
@@ -32,7 +35,9 @@ enum RestartCommand: Command {
     static let name = "restart"
     static let summary = "stop, then start again, detached quick-run containers"
     static let arguments = "[-t SECONDS] <container-id>..."
-    static let flags = [Flag(names: ["time", "t"], takesValue: true, help: "seconds to wait after SIGTERM before SIGKILL (default 10)")]
+    static let flags = [
+        Flag(names: ["time", "t"], takesValue: true, help: "seconds to wait after SIGTERM before SIGKILL (default 10)")
+    ]
     static let flagsAnywhere = true
 
     static func run(_ args: ParsedArgs, _ global: Global) throws -> Int32 {
@@ -41,7 +46,9 @@ enum RestartCommand: Command {
         return try forEachID(args.positionals, name) { id in
             let (record, _) = try runtime.state(id: id)
             guard runtime.isQuickRun(record) else {
-                throw SkiffError("restart \(id): only a quick-run container (run --rootfs) can start again; a bundle container is created anew")
+                throw SkiffError(
+                    "restart \(id): only a quick-run container (run --rootfs) can start again; a bundle container is created anew"
+                )
             }
             try StopCommand.stopAndSay(runtime, id, timeout)
             try runtime.start(id: id)

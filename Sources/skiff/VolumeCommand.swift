@@ -14,7 +14,10 @@ enum VolumeCommand: Command {
         let names = Array(args.positionals.dropFirst())
         switch args.positionals.first {
         case "ls", "list":
-            if args.bool("quiet") { printOut(volumes.names().map { $0 + "\n" }.joined()); return 0 }
+            if args.bool("quiet") {
+                printOut(volumes.names().map { $0 + "\n" }.joined())
+                return 0
+            }
             printOut(ListCommand.tabwriter([["DRIVER", "VOLUME NAME"]] + volumes.names().map { ["local", $0] }))
             return 0
         case "create":
@@ -24,14 +27,21 @@ enum VolumeCommand: Command {
             printOut(name + "\n")
             return 0
         case "rm", "remove":
-            return try forEachName(names, "rm") { try volumes.remove($0, runtime: global.runtime); printOut($0 + "\n") }
+            return try forEachName(names, "rm") {
+                try volumes.remove($0, runtime: global.runtime)
+                printOut($0 + "\n")
+            }
         case "inspect":
             var docs: [JSON] = []
             let code = try forEachName(names, "inspect") { name in
                 try Volumes.validate(name)
                 guard volumes.exists(name) else { throw SkiffError("volume \"\(name)\" does not exist") }
-                docs.append(.object([("Name", .string(name)), ("Driver", .string("local")), ("Mountpoint", .string(volumes.path(name))),
-                                     ("CreatedAt", .string(volumes.created(name)))]))
+                docs.append(
+                    .object([
+                        ("Name", .string(name)), ("Driver", .string("local")),
+                        ("Mountpoint", .string(volumes.path(name))),
+                        ("CreatedAt", .string(volumes.created(name))),
+                    ]))
             }
             printOut(JSON.array(docs).serialized(indent: "    ") + "\n")
             return code

@@ -18,13 +18,15 @@ final class DetachedCgroupTests: XCTestCase {
         sleep(1)
         let r = s.skiff(["stats", "--no-stream"])
         XCTAssertEqual(r.code, 0, r.stderr)
-        let rows = r.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        let rows = r.stdout.split(separator: "\n").map {
+            $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        }
         XCTAssertEqual(rows.count, 3, r.stdout)
         // ID CPU% USAGE / LIMIT MEM% PIDS READ / WRITE: 10 words
         let busy = try XCTUnwrap(rows.first { $0.first == "busy" && $0.count == 10 }, r.stdout)
         let cpu = try XCTUnwrap(Double(busy[1].dropLast()), r.stdout)
-        XCTAssertGreaterThan(cpu, 10, r.stdout)   // it runs...
-        XCTAssertLessThan(cpu, 80, r.stdout)      // ...held near 50% by cpu.max
+        XCTAssertGreaterThan(cpu, 10, r.stdout) // it runs...
+        XCTAssertLessThan(cpu, 80, r.stdout) // ...held near 50% by cpu.max
         XCTAssertEqual(busy[4], "64MiB", r.stdout)
         XCTAssertEqual(busy[6], "1", r.stdout)
         let idle = try XCTUnwrap(rows.first { $0.first == "idle" && $0.count == 10 }, r.stdout)
@@ -45,7 +47,9 @@ final class DetachedCgroupTests: XCTestCase {
         // Start again after stop: the new cgroup has the updated limits (the saved config keeps them).
         XCTAssertEqual(s.skiff(["stop", "-t", "0", "u"]).code, 0)
         XCTAssertEqual(s.skiff(["start", "u"]).code, 0)
-        XCTAssertEqual(s.skiff(["exec", "u", "cat", "/sys/fs/cgroup/cpu.max", "/sys/fs/cgroup/memory.max"]).out, "25000 100000\n33554432")
+        XCTAssertEqual(
+            s.skiff(["exec", "u", "cat", "/sys/fs/cgroup/cpu.max", "/sys/fs/cgroup/memory.max"]).out,
+            "25000 100000\n33554432")
         let info = s.skiff(["info"]).stdout
         XCTAssertTrue(info.contains("Cgroup version:     2\n"), info)
         XCTAssertTrue(info.range(of: #"Cgroup controllers: .*\bmemory\b"#, options: .regularExpression) != nil, info)

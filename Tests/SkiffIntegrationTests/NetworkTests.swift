@@ -11,10 +11,15 @@ final class NetworkTests: XCTestCase {
     /// SKIFF_REQUIRE_CGROUP2=1, a skip would be a failure).
     private func sandbox() throws -> Sandbox {
         guard FileManager.default.fileExists(atPath: "/run/vm/stage2") else {
-            if ProcessInfo.processInfo.environment["SKIFF_REQUIRE_CGROUP2"] == "1" { XCTFail("network tests must run in the VM") }
+            if ProcessInfo.processInfo.environment["SKIFF_REQUIRE_CGROUP2"] == "1" {
+                XCTFail("network tests must run in the VM")
+            }
             throw XCTSkip("network tests change the host's network: they run in the VM (scripts/test-vm)")
         }
-        for m in ["bridge", "veth", "br_netfilter", "nf_nat", "xt_MASQUERADE", "xt_comment", "xt_mark", "xt_addrtype", "xt_conntrack", "xt_multiport"] {
+        for m in [
+            "bridge", "veth", "br_netfilter", "nf_nat", "xt_MASQUERADE", "xt_comment", "xt_mark", "xt_addrtype",
+            "xt_conntrack", "xt_multiport",
+        ] {
             runProgram("/sbin/modprobe", [m])
         }
         return try Sandbox()
@@ -43,7 +48,8 @@ final class NetworkTests: XCTestCase {
             .filter { !$0.contains(" skout") }.map { "veth: \($0)" } // (the test's own "outside" link)
         let ipam = s.stateRoot + "/networks/ipam"
         for net in (try? FileManager.default.contentsOfDirectory(atPath: ipam)) ?? [] {
-            for f in (try? FileManager.default.contentsOfDirectory(atPath: ipam + "/" + net)) ?? [] where f.first?.isNumber == true {
+            for f in (try? FileManager.default.contentsOfDirectory(atPath: ipam + "/" + net)) ?? []
+            where f.first?.isNumber == true {
                 out.append("lease: \(net)/\(f)")
             }
         }
@@ -61,7 +67,11 @@ final class NetworkTests: XCTestCase {
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = port.bigEndian
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
         guard rc == 0 else { return nil }
         _ = send.withCString { write(fd, $0, strlen($0)) }
         var data = [UInt8]()
@@ -95,8 +105,13 @@ final class NetworkTests: XCTestCase {
         // SKIFF_DEFAULT_NETWORK=none is emptied for this one).
         var env = ProcessInfo.processInfo.environment
         env["SKIFF_DEFAULT_NETWORK"] = "" // skiff's own default
-        let r = runProgram(Env.skiff, ["--root", s.stateRoot, "--explain", "run", "--rootfs", Env.rootfs!, "-d", "--name", "web", "-p", "8080:80",
-                                       "nc", "-lk", "-p", "80", "-e", "echo", "hello-web"], env: env)
+        let r = runProgram(
+            Env.skiff,
+            [
+                "--root", s.stateRoot, "--explain", "run", "--rootfs", Env.rootfs!, "-d", "--name", "web", "-p",
+                "8080:80",
+                "nc", "-lk", "-p", "80", "-e", "echo", "hello-web",
+            ], env: env)
         XCTAssertEqual(r.code, 0, r.stderr)
         let net = try XCTUnwrap(inspectNetwork(s, "web"))
         let cidr = try XCTUnwrap(net["address"] as? String)
@@ -132,18 +147,28 @@ final class NetworkTests: XCTestCase {
     func testUserNetworkResolvesNamesAndTearsDown() throws {
         let s = try sandbox()
         XCTAssertEqual(s.skiff(["network", "create", "labnet"]).out, "labnet")
-        XCTAssertEqual(s.skiff(["run", "--rootfs", Env.rootfs!, "-d", "--name", "web", "--network", "labnet",
-                                "nc", "-lk", "-p", "80", "-e", "echo", "from-web"]).code, 0)
-        let webIP = try XCTUnwrap((inspectNetwork(s, "web")?["address"] as? String)?.split(separator: "/").first.map(String.init))
+        XCTAssertEqual(
+            s.skiff([
+                "run", "--rootfs", Env.rootfs!, "-d", "--name", "web", "--network", "labnet",
+                "nc", "-lk", "-p", "80", "-e", "echo", "from-web",
+            ]).code, 0)
+        let webIP = try XCTUnwrap(
+            (inspectNetwork(s, "web")?["address"] as? String)?.split(separator: "/").first.map(String.init))
         XCTAssertTrue(webIP.hasPrefix("10.89."), webIP)
         // A peer by name: ping, then a TCP exchange with the server.
-        let client = quick(s, ["--rm", "--name", "client", "--network", "labnet", "sh", "-c",
-                               "ping -c1 -W5 web >/dev/null && echo ping-ok; for i in 1 2 3 4 5 6 7 8 9 10; do r=$(echo | nc -w 5 web 80) && [ -n \"$r\" ] && break; sleep 0.5; done; echo $r; grep -w web /etc/hosts | cut -f1"])
+        let client = quick(
+            s,
+            [
+                "--rm", "--name", "client", "--network", "labnet", "sh", "-c",
+                "ping -c1 -W5 web >/dev/null && echo ping-ok; for i in 1 2 3 4 5 6 7 8 9 10; do r=$(echo | nc -w 5 web 80) && [ -n \"$r\" ] && break; sleep 0.5; done; echo $r; grep -w web /etc/hosts | cut -f1",
+            ])
         XCTAssertEqual(client.code, 0, client.stderr)
         XCTAssertEqual(client.out, "ping-ok\nfrom-web\n\(webIP)")
 
         // The server's /etc/hosts follows its peers: in while one runs, out once it is gone.
-        XCTAssertEqual(s.skiff(["run", "--rootfs", Env.rootfs!, "-d", "--name", "client2", "--network", "labnet", "sleep", "60"]).code, 0)
+        XCTAssertEqual(
+            s.skiff(["run", "--rootfs", Env.rootfs!, "-d", "--name", "client2", "--network", "labnet", "sleep", "60"])
+                .code, 0)
         XCTAssertTrue(s.skiff(["exec", "web", "cat", "/etc/hosts"]).stdout.contains("client2"))
         XCTAssertEqual(s.skiff(["exec", "client2", "ping", "-c1", "-W5", "web"]).code, 0)
         let inUse = s.skiff(["network", "rm", "labnet"])
@@ -160,7 +185,9 @@ final class NetworkTests: XCTestCase {
         XCTAssertEqual(s.skiff(["network", "rm", "labnet"]).code, 0)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/class/net/sk-labnet"))
         XCTAssertEqual(networkLeftovers(s, id: "web", ip: webIP), [])
-        XCTAssertEqual(s.skiff(["network", "inspect", "labnet"]).err, "skiff: network \"labnet\" not found (create it with: skiff network create labnet)")
+        XCTAssertEqual(
+            s.skiff(["network", "inspect", "labnet"]).err,
+            "skiff: network \"labnet\" not found (create it with: skiff network create labnet)")
         finish(s)
     }
 
@@ -173,35 +200,50 @@ final class NetworkTests: XCTestCase {
         let s = try sandbox()
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        server.arguments = ["--net", "--", "/usr/sbin/chroot", Env.rootfs!, "nc", "-lk", "-p", "80", "-e", "echo", "outside-ok"]
+        server.arguments = [
+            "--net", "--", "/usr/sbin/chroot", Env.rootfs!, "nc", "-lk", "-p", "80", "-e", "echo", "outside-ok",
+        ]
         server.standardInput = FileHandle.nullDevice
         try server.run()
         defer {
-            server.terminate(); server.waitUntilExit()
+            server.terminate()
+            server.waitUntilExit()
             runProgram("/bin/ip", ["link", "delete", "skout0"])
         }
         usleep(300_000)
         let pid = String(server.processIdentifier)
-        for args in [["link", "add", "skout0", "type", "veth", "peer", "name", "skout1"], ["link", "set", "skout1", "netns", pid],
-                     ["addr", "add", "198.51.100.1/24", "dev", "skout0"], ["link", "set", "skout0", "up"]] {
+        for args in [
+            ["link", "add", "skout0", "type", "veth", "peer", "name", "skout1"],
+            ["link", "set", "skout1", "netns", pid],
+            ["addr", "add", "198.51.100.1/24", "dev", "skout0"], ["link", "set", "skout0", "up"],
+        ] {
             let r = runProgram("/bin/ip", args)
             XCTAssertEqual(r.code, 0, "ip \(args): \(r.stderr)")
         }
-        for args in [["addr", "add", "198.51.100.2/24", "dev", "skout1"], ["link", "set", "skout1", "up"], ["link", "set", "lo", "up"]] {
+        for args in [
+            ["addr", "add", "198.51.100.2/24", "dev", "skout1"], ["link", "set", "skout1", "up"],
+            ["link", "set", "lo", "up"],
+        ] {
             let r = runProgram("/usr/bin/nsenter", ["--net=/proc/\(pid)/ns/net", "/bin/ip"] + args)
             XCTAssertEqual(r.code, 0, "ip \(args) in the outside namespace: \(r.stderr)")
         }
-        let fetch = "for i in 1 2 3 4 5 6; do r=$(echo | nc -w 3 198.51.100.2 80) && [ -n \"$r\" ] && break; sleep 0.5; done; echo ${r:-unreachable}; ip route | grep -c ^default"
+        let fetch =
+            "for i in 1 2 3 4 5 6; do r=$(echo | nc -w 3 198.51.100.2 80) && [ -n \"$r\" ] && break; sleep 0.5; done; echo ${r:-unreachable}; ip route | grep -c ^default"
         let out = quick(s, ["--rm", "--name", "natted", "--network", "bridge", "sh", "-c", fetch])
         XCTAssertEqual(out.code, 0, out.stderr)
         XCTAssertEqual(out.out, "outside-ok\n1")
 
         XCTAssertEqual(s.skiff(["network", "create", "--internal", "intnet"]).code, 0)
-        let inside = quick(s, ["--rm", "--name", "walled", "--network", "intnet", "sh", "-c",
-                               "echo | nc -w 3 198.51.100.2 80 || echo unreachable; ip route | grep -c ^default"])
+        let inside = quick(
+            s,
+            [
+                "--rm", "--name", "walled", "--network", "intnet", "sh", "-c",
+                "echo | nc -w 3 198.51.100.2 80 || echo unreachable; ip route | grep -c ^default",
+            ])
         XCTAssertEqual(inside.out, "unreachable\n0", inside.stderr)
-        XCTAssertEqual(quick(s, ["--rm", "--network", "intnet", "-p", "8082:80", "true"]).err,
-                       "skiff: --publish: network \"intnet\" is --internal: nothing from outside may reach it")
+        XCTAssertEqual(
+            quick(s, ["--rm", "--network", "intnet", "-p", "8082:80", "true"]).err,
+            "skiff: --publish: network \"intnet\" is --internal: nothing from outside may reach it")
         XCTAssertEqual(s.skiff(["network", "rm", "intnet"]).code, 0)
         XCTAssertEqual(networkLeftovers(s, id: "natted", ip: nil), [])
         finish(s)
@@ -211,10 +253,18 @@ final class NetworkTests: XCTestCase {
 
     func testNoneHasOnlyLoopbackAndDNSFilesAreGenerated() throws {
         let s = try sandbox()
-        let none = quick(s, ["--rm", "--network", "none", "--name", "alone", "--dns", "192.0.2.53", "--add-host", "db:192.0.2.7", "sh", "-c",
-                             "ls /sys/class/net; grep nameserver /etc/resolv.conf; grep -v '^#' /etc/hosts; cat /etc/hostname; echo x 2>/dev/null > /etc/hosts || echo hosts-ro"])
+        let none = quick(
+            s,
+            [
+                "--rm", "--network", "none", "--name", "alone", "--dns", "192.0.2.53", "--add-host", "db:192.0.2.7",
+                "sh", "-c",
+                "ls /sys/class/net; grep nameserver /etc/resolv.conf; grep -v '^#' /etc/hosts; cat /etc/hostname; echo x 2>/dev/null > /etc/hosts || echo hosts-ro",
+            ])
         XCTAssertEqual(none.code, 0, none.stderr)
-        XCTAssertEqual(none.out, "lo\nnameserver 192.0.2.53\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n192.0.2.7\tdb\nalone\nhosts-ro")
+        XCTAssertEqual(
+            none.out,
+            "lo\nnameserver 192.0.2.53\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n192.0.2.7\tdb\nalone\nhosts-ro"
+        )
 
         // systemd-resolved's stub is the container's own loopback in a netns of its own:
         // its upstream servers replace it; with --network host the stub itself is right.
@@ -222,14 +272,18 @@ final class NetworkTests: XCTestCase {
         let saved = try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)
         defer { try? saved?.write(toFile: "/etc/resolv.conf", atomically: false, encoding: .utf8) }
         try? FileManager.default.removeItem(atPath: "/etc/resolv.conf") // may be a symlink
-        try "nameserver 127.0.0.53\nsearch lab.example\n".write(toFile: "/etc/resolv.conf", atomically: false, encoding: .utf8)
+        try "nameserver 127.0.0.53\nsearch lab.example\n".write(
+            toFile: "/etc/resolv.conf", atomically: false, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: "/run/systemd/resolve", withIntermediateDirectories: true)
-        try "nameserver 192.0.2.10\nnameserver 192.0.2.11\n".write(toFile: "/run/systemd/resolve/resolv.conf", atomically: false, encoding: .utf8)
+        try "nameserver 192.0.2.10\nnameserver 192.0.2.11\n".write(
+            toFile: "/run/systemd/resolve/resolv.conf", atomically: false, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: "/run/systemd") }
-        XCTAssertEqual(quick(s, ["--rm", "--network", "none", "sh", "-c", "grep -v '^#' /etc/resolv.conf"]).out,
-                       "nameserver 192.0.2.10\nnameserver 192.0.2.11\nsearch lab.example")
-        XCTAssertEqual(quick(s, ["--rm", "--network", "host", "sh", "-c", "grep -v '^#' /etc/resolv.conf"]).out,
-                       "nameserver 127.0.0.53\nsearch lab.example")
+        XCTAssertEqual(
+            quick(s, ["--rm", "--network", "none", "sh", "-c", "grep -v '^#' /etc/resolv.conf"]).out,
+            "nameserver 192.0.2.10\nnameserver 192.0.2.11\nsearch lab.example")
+        XCTAssertEqual(
+            quick(s, ["--rm", "--network", "host", "sh", "-c", "grep -v '^#' /etc/resolv.conf"]).out,
+            "nameserver 127.0.0.53\nsearch lab.example")
         finish(s)
     }
 
@@ -244,37 +298,69 @@ final class NetworkTests: XCTestCase {
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = UInt16(8081).bigEndian
         addr.sin_addr.s_addr = 0
-        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
         XCTAssertEqual(bound, 0)
         XCTAssertEqual(listen(fd, 1), 0)
         let cases: [([String], String)] = [
-            (["--name", "bad1", "--network", "bridge", "-p", "8081:80", "true"], "skiff: --publish 8081:80/tcp: host port 8081/tcp is already in use"),
-            (["--name", "bad2", "--network", "nosuch", "true"], "skiff: network \"nosuch\" not found (create it with: skiff network create nosuch)"),
-            (["--name", "bad3", "--network", "host", "-p", "8083:80", "true"], "skiff: --publish 8083:80: needs a bridge network (--network host has no ports of its own)"),
-            (["--name", "bad4", "--network", "none", "-p", "8083:80", "true"], "skiff: --publish 8083:80: needs a bridge network (--network none has no ports of its own)"),
-            (["--name", "bad5", "--network", "bridge", "-p", "80", "true"], "skiff: --publish 80: expected [IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]"),
-            (["--name", "bad6", "--network", "bridge", "--dns", "nameserver", "true"], "skiff: --dns nameserver: not an IP address"),
+            (
+                ["--name", "bad1", "--network", "bridge", "-p", "8081:80", "true"],
+                "skiff: --publish 8081:80/tcp: host port 8081/tcp is already in use"
+            ),
+            (
+                ["--name", "bad2", "--network", "nosuch", "true"],
+                "skiff: network \"nosuch\" not found (create it with: skiff network create nosuch)"
+            ),
+            (
+                ["--name", "bad3", "--network", "host", "-p", "8083:80", "true"],
+                "skiff: --publish 8083:80: needs a bridge network (--network host has no ports of its own)"
+            ),
+            (
+                ["--name", "bad4", "--network", "none", "-p", "8083:80", "true"],
+                "skiff: --publish 8083:80: needs a bridge network (--network none has no ports of its own)"
+            ),
+            (
+                ["--name", "bad5", "--network", "bridge", "-p", "80", "true"],
+                "skiff: --publish 80: expected [IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]"
+            ),
+            (
+                ["--name", "bad6", "--network", "bridge", "--dns", "nameserver", "true"],
+                "skiff: --dns nameserver: not an IP address"
+            ),
             // A create that fails after the network was made (a file bound over a directory).
             (["--name", "bad7", "--network", "bridge", "-p", "8084:80", "-v", "/etc/hostname:/etc", "true"], ""),
         ]
         for (args, message) in cases {
             let r = quick(s, ["--rm"] + args)
             XCTAssertNotEqual(r.code, 0, "\(args)")
-            if !message.isEmpty { XCTAssertEqual(r.err, message, "\(args)") } else {
+            if !message.isEmpty {
+                XCTAssertEqual(r.err, message, "\(args)")
+            } else {
                 XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.stderr)
             }
             XCTAssertEqual(networkLeftovers(s, id: args[1], ip: nil), [], "\(args)")
             XCTAssertEqual(s.stateEntries.filter { $0 != "networks" }, [], "\(args)")
         }
         // A subnet that overlaps the default network's: refused, nothing written.
-        XCTAssertEqual(s.skiff(["network", "create", "--subnet", "10.88.1.0/24", "clash"]).err,
-                       "skiff: --subnet 10.88.1.0/24: overlaps network \"bridge\" (10.88.0.0/16)")
-        XCTAssertEqual(s.skiff(["network", "create", "host"]).err, "skiff: network name \"host\": reserved (--network host is built in)")
+        XCTAssertEqual(
+            s.skiff(["network", "create", "--subnet", "10.88.1.0/24", "clash"]).err,
+            "skiff: --subnet 10.88.1.0/24: overlaps network \"bridge\" (10.88.0.0/16)")
+        XCTAssertEqual(
+            s.skiff(["network", "create", "host"]).err,
+            "skiff: network name \"host\": reserved (--network host is built in)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: s.stateRoot + "/networks/clash.conflist"))
         // Two containers may not publish the same host port.
-        XCTAssertEqual(s.skiff(["run", "--rootfs", Env.rootfs!, "-d", "--name", "first", "--network", "bridge", "-p", "8085:80", "sleep", "60"]).code, 0)
-        XCTAssertEqual(quick(s, ["--rm", "--name", "second", "--network", "bridge", "-p", "8085:80", "true"]).err,
-                       "skiff: --publish 8085:80/tcp: host port 8085/tcp is already published by container \"first\"")
+        XCTAssertEqual(
+            s.skiff([
+                "run", "--rootfs", Env.rootfs!, "-d", "--name", "first", "--network", "bridge", "-p", "8085:80",
+                "sleep", "60",
+            ]).code, 0)
+        XCTAssertEqual(
+            quick(s, ["--rm", "--name", "second", "--network", "bridge", "-p", "8085:80", "true"]).err,
+            "skiff: --publish 8085:80/tcp: host port 8085/tcp is already published by container \"first\"")
         // The container dies (SIGKILL: nothing of skiff runs then); delete still undoes
         // the network from network.json and the namespace that outlives it.
         let ip = (inspectNetwork(s, "first")?["address"] as? String)?.split(separator: "/").first.map(String.init)
@@ -293,8 +379,11 @@ final class NetworkConfigTests: XCTestCase {
         let s = try Sandbox()
         let b = s.dir.appendingPathComponent("b").path
         try FileManager.default.createDirectory(atPath: b, withIntermediateDirectories: true)
-        let r = s.skiff(["spec", "--bundle", b, "--rootfs", Env.rootfs!, "--network", "labnet", "-p", "127.0.0.1:8080:80/udp", "-p", "9000:90",
-                         "--dns", "192.0.2.1", "--add-host", "db:192.0.2.7", "sh"])
+        let r = s.skiff([
+            "spec", "--bundle", b, "--rootfs", Env.rootfs!, "--network", "labnet", "-p", "127.0.0.1:8080:80/udp", "-p",
+            "9000:90",
+            "--dns", "192.0.2.1", "--add-host", "db:192.0.2.7", "sh",
+        ])
         XCTAssertEqual(r.code, 0, r.stderr)
         let config = try XCTUnwrap(json(try String(contentsOfFile: b + "/config.json", encoding: .utf8)))
         let ann = try XCTUnwrap(config["annotations"] as? [String: String])
@@ -304,11 +393,20 @@ final class NetworkConfigTests: XCTestCase {
         XCTAssertEqual(ann["run.skiff.add-hosts"], "db:192.0.2.7")
         let bad: [([String], String)] = [
             (["-p", "70000:80"], "skiff: --publish 70000:80: expected [IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]"),
-            (["-p", "8080:80/sctp"], "skiff: --publish 8080:80/sctp: expected [IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]"),
+            (
+                ["-p", "8080:80/sctp"],
+                "skiff: --publish 8080:80/sctp: expected [IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]"
+            ),
             (["-p", "localhost:8080:80"], "skiff: --publish localhost:8080:80: localhost is not an IPv4 address"),
             (["--add-host", "db"], "skiff: --add-host db: expected NAME:IP"),
-            (["--add-host", "db:999.1.1.1"], "skiff: --add-host db:999.1.1.1: expected NAME:IP with an IPv4 or IPv6 address"),
-            (["--network", "a-very-long-network-name"], "skiff: --network a-very-long-network-name: use 1 to 12 letters, digits, '_', '.' or '-' (its bridge is sk-NAME, and Linux allows 15 characters)"),
+            (
+                ["--add-host", "db:999.1.1.1"],
+                "skiff: --add-host db:999.1.1.1: expected NAME:IP with an IPv4 or IPv6 address"
+            ),
+            (
+                ["--network", "a-very-long-network-name"],
+                "skiff: --network a-very-long-network-name: use 1 to 12 letters, digits, '_', '.' or '-' (its bridge is sk-NAME, and Linux allows 15 characters)"
+            ),
         ]
         try FileManager.default.removeItem(atPath: b + "/config.json")
         for (args, message) in bad {
@@ -322,30 +420,46 @@ final class NetworkConfigTests: XCTestCase {
         let s = try Sandbox()
         XCTAssertEqual(s.skiff(["network", "create", "alpha"]).out, "alpha")
         XCTAssertEqual(s.skiff(["network", "create", "beta"]).out, "beta")
-        XCTAssertEqual(s.skiff(["network", "create", "--internal", "--subnet", "10.90.0.0/24", "walled"]).out, "walled")
+        XCTAssertEqual(
+            s.skiff(["network", "create", "--internal", "--subnet", "10.90.0.0/24", "walled"]).out, "walled")
         XCTAssertEqual(s.skiff(["network", "create", "alpha"]).err, "skiff: network \"alpha\" already exists")
-        XCTAssertEqual(s.skiff(["network", "create", "--subnet", "10.90.0.128/25", "clash"]).err,
-                       "skiff: --subnet 10.90.0.128/25: overlaps network \"walled\" (10.90.0.0/24)")
-        XCTAssertEqual(s.skiff(["network", "create", "--subnet", "10.90.0.0", "x"]).err,
-                       "skiff: --subnet 10.90.0.0: expected an IPv4 prefix such as 10.90.0.0/24 (length 8 to 29)")
-        let ls = s.skiff(["network", "ls"]).stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+        XCTAssertEqual(
+            s.skiff(["network", "create", "--subnet", "10.90.0.128/25", "clash"]).err,
+            "skiff: --subnet 10.90.0.128/25: overlaps network \"walled\" (10.90.0.0/24)")
+        XCTAssertEqual(
+            s.skiff(["network", "create", "--subnet", "10.90.0.0", "x"]).err,
+            "skiff: --subnet 10.90.0.0: expected an IPv4 prefix such as 10.90.0.0/24 (length 8 to 29)")
+        let ls = s.skiff(["network", "ls"]).stdout.split(separator: "\n").map {
+            $0.split(separator: " ").joined(separator: " ")
+        }
         XCTAssertEqual(ls.first, "NAME BRIDGE SUBNET INTERNAL")
-        XCTAssertEqual(Set(ls.dropFirst()), ["alpha sk-alpha 10.89.0.0/24 no", "beta sk-beta 10.89.1.0/24 no",
-                                              "bridge skiff0 10.88.0.0/16 no", "walled sk-walled 10.90.0.0/24 yes"])
+        XCTAssertEqual(
+            Set(ls.dropFirst()),
+            [
+                "alpha sk-alpha 10.89.0.0/24 no", "beta sk-beta 10.89.1.0/24 no",
+                "bridge skiff0 10.88.0.0/16 no", "walled sk-walled 10.90.0.0/24 yes",
+            ])
         // The CNI config list on disk: what the plugins get on stdin.
-        let list = try XCTUnwrap(json(try String(contentsOfFile: s.stateRoot + "/networks/walled.conflist", encoding: .utf8)))
+        let list = try XCTUnwrap(
+            json(try String(contentsOfFile: s.stateRoot + "/networks/walled.conflist", encoding: .utf8)))
         let plugins = try XCTUnwrap(list["plugins"] as? [[String: Any]])
-        XCTAssertEqual(plugins.compactMap { $0["type"] as? String }, ["bridge"], "an internal network has no portmap or firewall")
+        XCTAssertEqual(
+            plugins.compactMap { $0["type"] as? String }, ["bridge"], "an internal network has no portmap or firewall")
         XCTAssertEqual(plugins[0]["ipMasq"] as? Bool, false)
         XCTAssertEqual(((plugins[0]["ipam"] as? [String: Any])?["routes"] as? [Any])?.count, 0, "no default route")
-        let alpha = try XCTUnwrap(json(try String(contentsOfFile: s.stateRoot + "/networks/alpha.conflist", encoding: .utf8)))
-        XCTAssertEqual((alpha["plugins"] as? [[String: Any]])?.compactMap { $0["type"] as? String }, ["bridge", "portmap", "firewall"])
+        let alpha = try XCTUnwrap(
+            json(try String(contentsOfFile: s.stateRoot + "/networks/alpha.conflist", encoding: .utf8)))
+        XCTAssertEqual(
+            (alpha["plugins"] as? [[String: Any]])?.compactMap { $0["type"] as? String },
+            ["bridge", "portmap", "firewall"])
         XCTAssertEqual(alpha["cniVersion"] as? String, "1.0.0")
         let info = try XCTUnwrap(json(s.skiff(["network", "inspect", "beta"]).stdout))
         XCTAssertEqual(info["gateway"] as? String, "10.89.1.1")
         XCTAssertEqual((info["containers"] as? [Any])?.count, 0)
         for n in ["alpha", "beta", "walled"] { XCTAssertEqual(s.skiff(["network", "rm", n]).code, 0) }
-        XCTAssertEqual(s.skiff(["network", "rm", "alpha"]).err, "skiff: network \"alpha\" not found (create it with: skiff network create alpha)")
+        XCTAssertEqual(
+            s.skiff(["network", "rm", "alpha"]).err,
+            "skiff: network \"alpha\" not found (create it with: skiff network create alpha)")
         try? FileManager.default.removeItem(atPath: s.stateRoot + "/networks")
         s.assertNothingLeftBehind()
     }

@@ -10,14 +10,19 @@ final class ReviewFindingTests: XCTestCase {
     /// Run skiff ARGS as the session leader of a new pty, as an administrator at a
     /// terminal would: the pty is skiff's controlling terminal.
     private func underPty(_ s: Sandbox, _ args: [String], wait: String = "END") -> Result {
-        runProgram("/usr/bin/python3", [fixtures.appendingPathComponent("pty-driver.py").path, "24", "80", "wait:\(wait)", "--",
-                                        Env.skiff, "--root", s.stateRoot] + args)
+        runProgram(
+            "/usr/bin/python3",
+            [
+                fixtures.appendingPathComponent("pty-driver.py").path, "24", "80", "wait:\(wait)", "--",
+                Env.skiff, "--root", s.stateRoot,
+            ] + args)
     }
 
     /// The tty_nr field of /proc/PID/stat: 0 when the process has no controlling terminal.
     private func controllingTTY(_ pid: Int) -> Int? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let rest = stat.split(separator: ")").last else { return nil }
+            let rest = stat.split(separator: ")").last
+        else { return nil }
         let f = rest.split(separator: " ")
         return f.count > 4 ? Int(f[4]) : nil // after ")": state ppid pgrp session tty_nr
     }
@@ -29,7 +34,8 @@ final class ReviewFindingTests: XCTestCase {
         let b = try s.bundle(args: ["sh", "-c", probeTTY])
         let r = underPty(s, ["run", "-b", b, "tty-fg"])
         XCTAssertEqual(r.code, 0, r.stdout)
-        XCTAssertTrue(r.stdout.contains("no-ctty"), "the container can open the caller's terminal (TIOCSTI): \(r.stdout)")
+        XCTAssertTrue(
+            r.stdout.contains("no-ctty"), "the container can open the caller's terminal (TIOCSTI): \(r.stdout)")
         XCTAssertFalse(r.stdout.contains("HAS-CTTY"), r.stdout)
         s.assertNothingLeftBehind()
     }
@@ -46,7 +52,10 @@ final class ReviewFindingTests: XCTestCase {
         // run -d from the administrator's terminal: skiff returns, the container stays.
         let r = underPty(s, ["run", "-d", "-b", b, "tty-d"], wait: "")
         XCTAssertEqual(r.code, 0, r.stdout)
-        XCTAssertTrue(waitFor { ((try? String(contentsOf: out.appendingPathComponent("probe"), encoding: .utf8)) ?? "").contains("END") })
+        XCTAssertTrue(
+            waitFor {
+                ((try? String(contentsOf: out.appendingPathComponent("probe"), encoding: .utf8)) ?? "").contains("END")
+            })
         let probe = try String(contentsOf: out.appendingPathComponent("probe"), encoding: .utf8)
         XCTAssertTrue(probe.contains("no-ctty"), "a detached container can open the caller's terminal: \(probe)")
         let pid = try XCTUnwrap(json(s.skiff(["state", "tty-d"]).stdout)?["pid"] as? Int)
@@ -57,7 +66,8 @@ final class ReviewFindingTests: XCTestCase {
         XCTAssertTrue(e.stdout.contains("no-ctty"), "an exec'd process can open the caller's terminal: \(e.stdout)")
         // exec -t still gets its own pty as controlling terminal (the terminal path works).
         let t = underPty(s, ["exec", "-t", "tty-d", "sh", "-c", probeTTY + "; tty"])
-        XCTAssertTrue(t.stdout.contains("HAS-CTTY") && t.stdout.contains("/dev/pts/"), "exec -t lost its terminal: \(t.stdout)")
+        XCTAssertTrue(
+            t.stdout.contains("HAS-CTTY") && t.stdout.contains("/dev/pts/"), "exec -t lost its terminal: \(t.stdout)")
         XCTAssertEqual(s.skiff(["delete", "-f", "tty-d"]).code, 0)
         s.assertNothingLeftBehind()
     }
@@ -71,8 +81,9 @@ final class ReviewFindingTests: XCTestCase {
         let b = try s.bundle(args: ["sh", "-c", "ls /proc/self/fd | tr '\\n' ' '; echo; ls -l /proc/self/fd"])
         // fds 3..7 closed in the caller, LISTEN_FDS=5 naming another process (a stale activation).
         let script = "exec 3>&- 4>&- 5>&- 6>&- 7>&-; LISTEN_FDS=5 LISTEN_PID=1 exec \"$0\" \"$@\""
-        let r = runProgram("/bin/sh", ["-c", script, Env.skiff, "--root", s.stateRoot, "--log", log, "run", "-b", b, "leak"],
-                           env: ["PATH": "/usr/bin:/bin"])
+        let r = runProgram(
+            "/bin/sh", ["-c", script, Env.skiff, "--root", s.stateRoot, "--log", log, "run", "-b", b, "leak"],
+            env: ["PATH": "/usr/bin:/bin"])
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertFalse(r.stdout.contains(log), "the log file reached the container: \(r.stdout)")
         XCTAssertFalse(r.stdout.contains(s.stateRoot), "the state directory reached the container: \(r.stdout)")
@@ -85,15 +96,24 @@ final class ReviewFindingTests: XCTestCase {
         let s = try Sandbox()
         let b = try s.bundle(args: ["true"])
         for args in [["run", "-b", b, "--preserve-fds", "3", "pf"], ["create", "-b", b, "--preserve-fds", "2", "pf"]] {
-            let r = runProgram("/bin/sh", ["-c", "exec 3</etc/hostname 4>&- 5>&-; exec \"$0\" \"$@\"", Env.skiff, "--root", s.stateRoot] + args)
+            let r = runProgram(
+                "/bin/sh",
+                ["-c", "exec 3</etc/hostname 4>&- 5>&-; exec \"$0\" \"$@\"", Env.skiff, "--root", s.stateRoot] + args)
             XCTAssertEqual(r.code, 1)
-            XCTAssertEqual(r.err, "skiff: --preserve-fds \(args[4]): fd 4 is not open (the fds passed to the container must be open in skiff's caller)")
+            XCTAssertEqual(
+                r.err,
+                "skiff: --preserve-fds \(args[4]): fd 4 is not open (the fds passed to the container must be open in skiff's caller)"
+            )
             XCTAssertEqual(s.stateEntries, [])
         }
         // All open: accepted, and the container sees exactly them.
         let c = try s.bundle("c", args: ["sh", "-c", "readlink /proc/self/fd/3; readlink /proc/self/fd/4"])
-        let r = runProgram("/bin/sh", ["-c", "exec 3</etc/hostname 4</etc/passwd; exec \"$0\" \"$@\"", Env.skiff, "--root", s.stateRoot,
-                                       "run", "-b", c, "--preserve-fds", "2", "pf-ok"])
+        let r = runProgram(
+            "/bin/sh",
+            [
+                "-c", "exec 3</etc/hostname 4</etc/passwd; exec \"$0\" \"$@\"", Env.skiff, "--root", s.stateRoot,
+                "run", "-b", c, "--preserve-fds", "2", "pf-ok",
+            ])
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertEqual(r.out, "/etc/hostname\n/etc/passwd")
         s.assertNothingLeftBehind()
@@ -109,10 +129,14 @@ final class ReviewFindingTests: XCTestCase {
         XCTAssertEqual(r.code, 0, r.stderr)
         let lines = r.stderr.split(separator: "\n").map(String.init)
         let dumpable = lines.firstIndex { $0.hasPrefix("not dumpable") }
-        let join = lines.firstIndex { $0.hasPrefix("join namespace") && !$0.contains("/ns/pid") && !$0.contains("/ns/time") }
+        let join = lines.firstIndex {
+            $0.hasPrefix("join namespace") && !$0.contains("/ns/pid") && !$0.contains("/ns/time")
+        }
         XCTAssertNotNil(dumpable, "exec never became non-dumpable before execve: \(r.stderr)")
         XCTAssertNotNil(join, r.stderr)
-        if let dumpable, let join { XCTAssertLessThan(dumpable, join, "exec joined a namespace while still dumpable: \(r.stderr)") }
+        if let dumpable, let join {
+            XCTAssertLessThan(dumpable, join, "exec joined a namespace while still dumpable: \(r.stderr)")
+        }
         XCTAssertEqual(s.skiff(["delete", "-f", "nd"]).code, 0)
         s.assertNothingLeftBehind()
     }
@@ -124,14 +148,19 @@ final class ReviewFindingTests: XCTestCase {
         let b = try s.bundle(args: ["true"])
         let trace = s.dir.appendingPathComponent("trace").path
         // Every mount-making syscall skiff (not the container) makes before its re-exec.
-        let r = runProgram("/usr/bin/strace", ["-f", "-e", "trace=mount,move_mount,open_tree", "-o", trace,
-                                               Env.skiff, "--root", s.stateRoot, "run", "-b", b, "m3"])
+        let r = runProgram(
+            "/usr/bin/strace",
+            [
+                "-f", "-e", "trace=mount,move_mount,open_tree", "-o", trace,
+                Env.skiff, "--root", s.stateRoot, "run", "-b", b, "m3",
+            ])
         XCTAssertEqual(r.code, 0, r.stderr)
         let calls = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").map(String.init)
         let exeMounts = calls.filter { $0.contains("/proc/self/exe") && !$0.contains("open_tree(") }
         XCTAssertEqual(exeMounts, [], "skiff's binary was mounted where other mount namespaces can see it")
-        XCTAssertTrue(calls.contains { $0.contains("open_tree(AT_FDCWD, \"/proc/self/exe\", OPEN_TREE_CLONE") },
-                      "no detached read-only copy was made: \(calls.prefix(5))")
+        XCTAssertTrue(
+            calls.contains { $0.contains("open_tree(AT_FDCWD, \"/proc/self/exe\", OPEN_TREE_CLONE") },
+            "no detached read-only copy was made: \(calls.prefix(5))")
         s.assertNothingLeftBehind()
     }
 
@@ -144,13 +173,23 @@ final class ReviewFindingTests: XCTestCase {
     /// the volume writable. It must never be writable.
     func testM4ReadOnlyVolumeStaysReadOnlyDuringASymlinkSwap() throws {
         let s = try Sandbox()
-        let shared = s.dir.appendingPathComponent("shared"), secret = s.dir.appendingPathComponent("readonly-volume")
-        for d in [shared.appendingPathComponent("data"), secret] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
-        try FileManager.default.createSymbolicLink(atPath: shared.appendingPathComponent("lnk").path, withDestinationPath: "/")
-        let b = try s.bundle(args: ["sh", "-c", "for d in /shared/*/; do touch $d/written 2>/dev/null && echo WRITABLE; done; true"]) { c in
+        let shared = s.dir.appendingPathComponent("shared")
+        let secret = s.dir.appendingPathComponent("readonly-volume")
+        for d in [shared.appendingPathComponent("data"), secret] {
+            try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        }
+        try FileManager.default.createSymbolicLink(
+            atPath: shared.appendingPathComponent("lnk").path, withDestinationPath: "/")
+        let b = try s.bundle(args: [
+            "sh", "-c", "for d in /shared/*/; do touch $d/written 2>/dev/null && echo WRITABLE; done; true",
+        ]) { c in
             var mounts = c["mounts"] as! [[String: Any]]
-            mounts.append(["destination": "/shared", "type": "bind", "source": shared.path, "options": ["rbind", "rw"]])
-            mounts.append(["destination": "/shared/data", "type": "bind", "source": secret.path, "options": ["rbind", "ro"]])
+            mounts.append([
+                "destination": "/shared", "type": "bind", "source": shared.path, "options": ["rbind", "rw"],
+            ])
+            mounts.append([
+                "destination": "/shared/data", "type": "bind", "source": secret.path, "options": ["rbind", "ro"],
+            ])
             c["mounts"] = mounts
         }
         // The swapper: renameat2(RENAME_EXCHANGE) in a loop, for at most 60 s.
@@ -167,17 +206,25 @@ final class ReviewFindingTests: XCTestCase {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         p.arguments = ["-c", swapper, shared.path, stop]
         try p.run()
-        defer { FileManager.default.createFile(atPath: stop, contents: nil); p.waitUntilExit() }
-        var writable = 0, refused = 0
+        defer {
+            FileManager.default.createFile(atPath: stop, contents: nil)
+            p.waitUntilExit()
+        }
+        var writable = 0
+        var refused = 0
         for i in 0..<150 {
             let r = s.skiff(["run", "-b", b, "swap\(i)"])
-            if r.code != 0 { refused += 1; continue }
+            if r.code != 0 {
+                refused += 1
+                continue
+            }
             if r.stdout.contains("WRITABLE") { writable += 1 }
             if FileManager.default.fileExists(atPath: secret.appendingPathComponent("written").path) { break }
         }
         FileManager.default.createFile(atPath: stop, contents: nil)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: secret.appendingPathComponent("written").path),
-                       "the read-only volume was written from the container (\(writable) runs saw a writable directory)")
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: secret.appendingPathComponent("written").path),
+            "the read-only volume was written from the container (\(writable) runs saw a writable directory)")
         s.assertNothingLeftBehind()
     }
 
@@ -185,7 +232,8 @@ final class ReviewFindingTests: XCTestCase {
 
     func testM5SysfsBindFallbackIsReadOnly() throws {
         let s = try Sandbox()
-        let script = "awk '$5==\"/sys\"{print $6}' /proc/self/mountinfo; touch /sys/kernel/x 2>&1; awk '$5==\"/sys/fs/cgroup\" || $5 ~ /^\\/sys\\/kernel\\// {print $5, $6}' /proc/self/mountinfo | grep -v ' ro,' | head -3"
+        let script =
+            "awk '$5==\"/sys\"{print $6}' /proc/self/mountinfo; touch /sys/kernel/x 2>&1; awk '$5==\"/sys/fs/cgroup\" || $5 ~ /^\\/sys\\/kernel\\// {print $5, $6}' /proc/self/mountinfo | grep -v ' ro,' | head -3"
         let b = try s.bundle(args: ["sh", "-c", script]) { c in
             var l = c["linux"] as? [String: Any] ?? [:]
             // A user namespace and the host's network: sysfs cannot be mounted, it is bound.
@@ -199,7 +247,9 @@ final class ReviewFindingTests: XCTestCase {
         let r = s.skiff(["run", "-b", b, "sysfs"])
         XCTAssertEqual(r.code, 0, r.stderr)
         let lines = r.out.split(separator: "\n").map(String.init)
-        XCTAssertTrue(lines.first?.hasPrefix("ro,nosuid,nodev,noexec") == true, "the host's /sys is bound without the spec's flags: \(r.out)")
+        XCTAssertTrue(
+            lines.first?.hasPrefix("ro,nosuid,nodev,noexec") == true,
+            "the host's /sys is bound without the spec's flags: \(r.out)")
         XCTAssertEqual(lines.dropFirst().first, "touch: /sys/kernel/x: Read-only file system")
         XCTAssertEqual(Array(lines.dropFirst(2)), [], "mounts under /sys stay writable: \(r.out)")
         s.assertNothingLeftBehind()
@@ -209,8 +259,10 @@ final class ReviewFindingTests: XCTestCase {
 
     func testM6WritableLayerIsPrivateAndOffRun() throws {
         let s = try Sandbox()
-        let r = s.skiff(["run", "-d", "--rootfs", Env.rootfs!, "--name", "m6", "-e", "SECRET=x",
-                         "sh", "-c", "echo data > /written; exec sleep 1000"])
+        let r = s.skiff([
+            "run", "-d", "--rootfs", Env.rootfs!, "--name", "m6", "-e", "SECRET=x",
+            "sh", "-c", "echo data > /written; exec sleep 1000",
+        ])
         XCTAssertEqual(r.code, 0, r.stderr)
         let record = try XCTUnwrap(json(s.skiff(["state", "m6"]).stdout))
         XCTAssertNotNil(record["pid"])
@@ -218,17 +270,21 @@ final class ReviewFindingTests: XCTestCase {
             ((try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? NSNumber)?.intValue ?? -1
         }
         XCTAssertEqual(String(mode(s.stateRoot), radix: 8), "700", "state root")
-        XCTAssertEqual(String(mode(s.stateRoot + "/m6/config.json"), radix: 8), "600", "config.json holds the environment")
+        XCTAssertEqual(
+            String(mode(s.stateRoot + "/m6/config.json"), radix: 8), "600", "config.json holds the environment")
         // The upper layer: not in the state root (a tmpfs on /run), in a 0700 data directory.
         let state = try String(contentsOfFile: s.stateRoot + "/m6/state.json", encoding: .utf8)
         let upper = try XCTUnwrap((json(state)?["overlay"] as? [String: Any])?["upper"] as? String)
         XCTAssertFalse(upper.hasPrefix(s.stateRoot), "the writable layer is on /run: \(upper)")
         XCTAssertTrue(upper.hasPrefix(s.dataRoot + "/containers/"), upper) // $SKIFF_DATA (default /var/lib/skiff)
         let data = URL(fileURLWithPath: upper).deletingLastPathComponent().path
-        XCTAssertTrue(waitFor { FileManager.default.fileExists(atPath: upper + "/written") }, "the container's write is not in \(upper)")
+        XCTAssertTrue(
+            waitFor { FileManager.default.fileExists(atPath: upper + "/written") },
+            "the container's write is not in \(upper)")
         XCTAssertEqual(String(mode(data), radix: 8), "700")
         // An unprivileged host user cannot look into it.
-        let nobody = runProgram("/usr/bin/setpriv", ["--reuid", "65534", "--regid", "65534", "--clear-groups", "ls", upper])
+        let nobody = runProgram(
+            "/usr/bin/setpriv", ["--reuid", "65534", "--regid", "65534", "--clear-groups", "ls", upper])
         XCTAssertNotEqual(nobody.code, 0)
         XCTAssertTrue(nobody.stderr.contains("Permission denied"), nobody.stderr)
         XCTAssertEqual(s.skiff(["delete", "-f", "m6"]).code, 0)
@@ -246,7 +302,10 @@ final class ReviewFindingTests: XCTestCase {
             let r = s.skiff(["run", "--rootfs", dir, "--name", "l5", "true"])
             XCTAssertEqual(r.code, 1)
             let c = name.contains(":") ? ":" : ","
-            XCTAssertEqual(r.err, "skiff: rootfs \(dir): the overlay root cannot use a path containing \"\(c)\" (overlayfs reads it as a separator)")
+            XCTAssertEqual(
+                r.err,
+                "skiff: rootfs \(dir): the overlay root cannot use a path containing \"\(c)\" (overlayfs reads it as a separator)"
+            )
             XCTAssertEqual(s.stateEntries, [])
         }
         s.assertNothingLeftBehind()
@@ -262,9 +321,15 @@ final class ReviewFindingTests: XCTestCase {
         let pidFile = s.dir.appendingPathComponent("pidfile").path
         // In a new pid namespace skiff is pid 1, so the temporary name is known.
         try FileManager.default.createSymbolicLink(atPath: pidFile + ".tmp.1", withDestinationPath: victim)
-        let r = runProgram("/usr/bin/unshare", ["--pid", "--fork", "--mount-proc", "sh", "-c",
-                                                "exec \(Env.skiff) --root \(s.stateRoot) run --pid-file \(pidFile) -b \(b) l7"])
-        XCTAssertEqual(try String(contentsOfFile: victim, encoding: .utf8), "original", "skiff wrote its pid file through a symlink")
+        let r = runProgram(
+            "/usr/bin/unshare",
+            [
+                "--pid", "--fork", "--mount-proc", "sh", "-c",
+                "exec \(Env.skiff) --root \(s.stateRoot) run --pid-file \(pidFile) -b \(b) l7",
+            ])
+        XCTAssertEqual(
+            try String(contentsOfFile: victim, encoding: .utf8), "original",
+            "skiff wrote its pid file through a symlink")
         XCTAssertEqual(r.code, 1)
         XCTAssertTrue(r.err.contains("pidfile.tmp.1: File exists"), r.err)
         s.assertNothingLeftBehind()
@@ -292,7 +357,9 @@ final class ReviewFindingTests: XCTestCase {
         try "processor : 0\n".write(to: cpuinfo, atomically: true, encoding: .utf8)
         let l = try s.bundle("lxcfs", args: ["cat", "/proc/cpuinfo"]) { c in
             var mounts = c["mounts"] as! [[String: Any]]
-            mounts.append(["destination": "/proc/cpuinfo", "type": "bind", "source": cpuinfo.path, "options": ["bind", "ro"]])
+            mounts.append([
+                "destination": "/proc/cpuinfo", "type": "bind", "source": cpuinfo.path, "options": ["bind", "ro"],
+            ])
             c["mounts"] = mounts
         }
         let ok = s.skiff(["run", "-b", l, "l1-lxcfs"])
@@ -311,8 +378,10 @@ final class ReviewFindingTests: XCTestCase {
         try UUID().uuidString.write(toFile: tree + "/unique", atomically: true, encoding: .utf8) // a tarball of its own
         let tarball = s.dir.appendingPathComponent("evil.tar.gz").path
         XCTAssertEqual(runProgram("/usr/bin/tar", ["-C", tree, "--numeric-owner", "-czf", tarball, "."]).code, 0)
-        let r = s.skiff(["--explain", "run", "--rm", "--rootfs", tarball, "sh", "-c",
-                         "if [ -b /evil-disk ]; then echo HAS-DEVICE; else echo no-device; fi; cat /etc/alpine-release"])
+        let r = s.skiff([
+            "--explain", "run", "--rm", "--rootfs", tarball, "sh", "-c",
+            "if [ -b /evil-disk ]; then echo HAS-DEVICE; else echo no-device; fi; cat /etc/alpine-release",
+        ])
         let cache = r.stderr.split(separator: "\n").first { $0.hasPrefix("unpack rootfs") }
             .flatMap { $0.split(separator: " ").first { $0.hasPrefix("/var/lib/skiff/rootfs/") } }
             .map { String($0.split(separator: ".tmp.").first!) }
@@ -352,11 +421,18 @@ final class ReviewFindingTests: XCTestCase {
             c["linux"] = l
         }
         let r = s.skiff(["run", "-b", b, "l8"])
-        XCTAssertEqual(try String(contentsOfFile: "/proc/sys/net/ipv4/ip_unprivileged_port_start", encoding: .utf8), before,
-                       "the container changed the host's network settings")
+        XCTAssertEqual(
+            try String(contentsOfFile: "/proc/sys/net/ipv4/ip_unprivileged_port_start", encoding: .utf8), before,
+            "the container changed the host's network settings")
         XCTAssertEqual(r.code, 1)
-        XCTAssertEqual(r.err, "skiff: linux.sysctl[\"net.ipv4.ip_unprivileged_port_start\"]: the network namespace /proc/1/ns/net is the host's; refusing to change the host's settings")
-        if r.code == 0 { try before.write(toFile: "/proc/sys/net/ipv4/ip_unprivileged_port_start", atomically: false, encoding: .utf8) }
+        XCTAssertEqual(
+            r.err,
+            "skiff: linux.sysctl[\"net.ipv4.ip_unprivileged_port_start\"]: the network namespace /proc/1/ns/net is the host's; refusing to change the host's settings"
+        )
+        if r.code == 0 {
+            try before.write(
+                toFile: "/proc/sys/net/ipv4/ip_unprivileged_port_start", atomically: false, encoding: .utf8)
+        }
         s.assertNothingLeftBehind()
     }
 }
@@ -367,7 +443,8 @@ final class DeviceControlTests: XCTestCase {
     /// A block device of this machine that the host can read (the disk where the sandbox
     /// allows it, else a loop device), as "MAJOR MINOR": what the container must not read.
     private func hostDisk() throws -> String {
-        let partitions = (try? String(contentsOfFile: "/proc/partitions", encoding: .utf8))?.split(separator: "\n").dropFirst()
+        let partitions =
+            (try? String(contentsOfFile: "/proc/partitions", encoding: .utf8))?.split(separator: "\n").dropFirst()
             .compactMap { $0.split(separator: " ").last.map { "/dev/" + $0 } } ?? []
         for path in partitions + (0..<8).map({ "/dev/loop\($0)" }) {
             var st = stat()
@@ -400,10 +477,12 @@ final class DeviceControlTests: XCTestCase {
     func testH2WithoutCgroupV2TheDeviceRulesStillHold() throws {
         let s = try Sandbox()
         guard runProgram("/usr/bin/stat", ["-fc", "%T", unified]).out == "cgroup2fs",
-              FileManager.default.fileExists(atPath: "/sys/fs/cgroup/devices/devices.allow") else {
+            FileManager.default.fileExists(atPath: "/sys/fs/cgroup/devices/devices.allow")
+        else {
             throw XCTSkip("needs a hybrid host (cgroup2 at \(unified) and the v1 devices controller)")
         }
-        let probe = "if mknod /tmp/d b \(try hostDisk()) 2>/dev/null && head -c 512 /tmp/d >/dev/null 2>&1; then echo READ-HOST-DISK; else echo denied; fi"
+        let probe =
+            "if mknod /tmp/d b \(try hostDisk()) 2>/dev/null && head -c 512 /tmp/d >/dev/null 2>&1; then echo READ-HOST-DISK; else echo denied; fi"
         let b = try diskReader(s, "b", args: ["sh", "-c", probe])
         let d = try diskReader(s, "d", args: ["sleep", "1000"])
         let skiff = "\(Env.skiff) --root \(s.stateRoot)"
@@ -414,14 +493,24 @@ final class DeviceControlTests: XCTestCase {
             \(skiff) run -d -b \(d) disk-d && \(skiff) exec disk-d sh -c '\(probe)'; \(skiff) delete -f disk-d
             """
         let r = runProgram("/usr/bin/unshare", ["--mount", "sh", "-c", script])
-        XCTAssertEqual(r.out, "denied\ndenied", "a container without cgroup v2 read the host's disk: \(r.stdout) \(r.stderr)")
+        XCTAssertEqual(
+            r.out, "denied\ndenied", "a container without cgroup v2 read the host's disk: \(r.stdout) \(r.stderr)")
         // With no device controller at all: refused, nothing left.
-        let refuse = "mount -t tmpfs cover \(unified) && mount -t tmpfs cover /sys/fs/cgroup/devices && \(skiff) run -b \(b) disk-none"
+        let refuse =
+            "mount -t tmpfs cover \(unified) && mount -t tmpfs cover /sys/fs/cgroup/devices && \(skiff) run -b \(b) disk-none"
         let n = runProgram("/usr/bin/unshare", ["--mount", "sh", "-c", refuse])
         XCTAssertEqual(n.code, 1)
-        XCTAssertEqual(n.err, "skiff: no device cgroup for container disk-none: no cgroup v2 hierarchy is mounted, and there is no cgroup v1 devices controller; refusing to run a container that could open the host's devices")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/devices/skiff/\(URL(fileURLWithPath: s.stateRoot).lastPathComponent)"))
-        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup/devices/skiff"))?.filter { $0.hasSuffix("-disk-run") || $0.hasSuffix("-disk-d") } ?? []
+        XCTAssertEqual(
+            n.err,
+            "skiff: no device cgroup for container disk-none: no cgroup v2 hierarchy is mounted, and there is no cgroup v1 devices controller; refusing to run a container that could open the host's devices"
+        )
+        XCTAssertFalse(
+            FileManager.default.fileExists(
+                atPath: "/sys/fs/cgroup/devices/skiff/\(URL(fileURLWithPath: s.stateRoot).lastPathComponent)"))
+        let leftovers =
+            (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup/devices/skiff"))?.filter {
+                $0.hasSuffix("-disk-run") || $0.hasSuffix("-disk-d")
+            } ?? []
         XCTAssertEqual(leftovers, [], "v1 device cgroups left behind")
         s.assertNothingLeftBehind()
     }
@@ -429,7 +518,8 @@ final class DeviceControlTests: XCTestCase {
     /// With cgroup v2 (the VM, or this host's unified hierarchy) the BPF program denies it.
     func testH2DeviceProgramDeniesTheHostDisk() throws {
         let s = try Sandbox()
-        let probe = "if mknod /tmp/d b \(try hostDisk()) 2>/dev/null && head -c 512 /tmp/d >/dev/null 2>&1; then echo READ-HOST-DISK; else echo denied; fi"
+        let probe =
+            "if mknod /tmp/d b \(try hostDisk()) 2>/dev/null && head -c 512 /tmp/d >/dev/null 2>&1; then echo READ-HOST-DISK; else echo denied; fi"
         let b = try diskReader(s, "b", args: ["sh", "-c", probe])
         let r = s.skiff(["run", "-b", b, "disk-v2"])
         XCTAssertEqual(r.out, "denied", r.stdout + r.stderr)

@@ -157,7 +157,10 @@ final class QuickRunSpecTests: XCTestCase {
                 POSIXRlimit(type: "RLIMIT_NPROC", hard: 50, soft: 50),
             ])
         for (edit, error) in [
-            ({ (o: inout QuickRunOptions) in o.network = "no/slash" }, "--network no/slash: use 1 to 12 letters, digits, '_', '.' or '-' (its bridge is sk-NAME, and Linux allows 15 characters)"),
+            (
+                { (o: inout QuickRunOptions) in o.network = "no/slash" },
+                "--network no/slash: use 1 to 12 letters, digits, '_', '.' or '-' (its bridge is sk-NAME, and Linux allows 15 characters)"
+            ),
             ({ $0.cpus = 0 }, "--cpus 0.0: must be positive"),
             ({ $0.ulimits = ["nofile"] }, "--ulimit nofile: expected NAME=SOFT[:HARD]"),
             ({ $0.ulimits = ["fly=1"] }, "--ulimit fly=1: unknown limit \"fly\""),

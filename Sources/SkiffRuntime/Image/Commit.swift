@@ -21,22 +21,29 @@ public enum Commit {
     /// "DIR[:TAG]" → the directory and the tag (default "latest").
     static func parseTarget(_ text: String) -> (dir: String, tag: String) {
         let abs = absolutePath(text, relativeTo: currentDirectory())
-        if let i = abs.lastIndex(of: ":"), !abs[abs.index(after: i)...].contains("/"), !abs[abs.index(after: i)...].isEmpty {
+        if let i = abs.lastIndex(of: ":"), !abs[abs.index(after: i)...].contains("/"),
+            !abs[abs.index(after: i)...].isEmpty
+        {
             return (String(abs[..<i]), String(abs[abs.index(after: i)...]))
         }
         return (abs, "latest")
     }
 
     /// Write the new image; returns its manifest digest and the reference to run it by.
-    public static func commit(_ record: ContainerRecord, to target: String) throws -> (digest: String, reference: String) {
+    public static func commit(_ record: ContainerRecord, to target: String) throws -> (
+        digest: String, reference: String
+    ) {
         let id = record.id
         guard let overlay = record.overlay else {
-            throw SkiffError("container \"\(id)\" has no overlay root: nothing to commit (run it with --image or --rootfs)")
+            throw SkiffError(
+                "container \"\(id)\" has no overlay root: nothing to commit (run it with --image or --rootfs)")
         }
         let (dir, tag) = parseTarget(target)
         let blobs = dir + "/blobs/sha256"
         try mkdirAll(blobs)
-        if !fileExists(dir + "/oci-layout") { try writeFileAtomic(dir + "/oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}") }
+        if !fileExists(dir + "/oci-layout") {
+            try writeFileAtomic(dir + "/oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}")
+        }
 
         var descriptors: [JSON] = []
         var diffIDs: [JSON] = []
@@ -54,32 +61,48 @@ public enum Commit {
                 if type.hasPrefix("application/vnd.docker.image.rootfs.diff.tar") || type.isEmpty {
                     type = type.hasSuffix("gzip") ? layerTar + "+gzip" : layerTar
                 }
-                descriptors.append(.object([("mediaType", .string(type)), ("digest", .string(layer.digest)), ("size", .integer(size))]))
+                descriptors.append(
+                    .object([("mediaType", .string(type)), ("digest", .string(layer.digest)), ("size", .integer(size))])
+                )
             }
             baseConfig = base.configJSON
         } else {
             // Run from --rootfs: that tree becomes the base layer, and the container's
             // process (args, env, cwd) the config, as `docker commit` records it.
-            let (digest, size) = try Explain.step("base layer", "tar -c \(overlay.lower)", result: { "\($0.0) (\($0.1) bytes)" }) {
+            let (digest, size) = try Explain.step(
+                "base layer", "tar -c \(overlay.lower)", result: { "\($0.0) (\($0.1) bytes)" }
+            ) {
                 try tarToBlob(overlay.lower, blobs: blobs)
             }
-            descriptors.append(.object([("mediaType", .string(layerTar)), ("digest", .string(digest)), ("size", .integer(size))]))
+            descriptors.append(
+                .object([("mediaType", .string(layerTar)), ("digest", .string(digest)), ("size", .integer(size))]))
             diffIDs = [.string(digest)]
             let p = record.config.process
             var c: [(key: String, value: JSON)] = []
-            if let env = p?.env { c.append(("Env", .array(env.filter { !$0.hasPrefix("HOSTNAME=") }.map { .string($0) }))) }
+            if let env = p?.env {
+                c.append(("Env", .array(env.filter { !$0.hasPrefix("HOSTNAME=") }.map { .string($0) })))
+            }
             if let args = p?.args { c.append(("Cmd", .array(args.map { .string($0) }))) }
             if let cwd = p?.cwd, cwd != "/" { c.append(("WorkingDir", .string(cwd))) }
-            baseConfig = .object([("architecture", .string(Image.hostArchitecture)), ("os", .string("linux")), ("config", .object(c)),
-                                  ("history", .array([.object([("created_by", .string("skiff commit \(id): --rootfs \(overlay.lower)"))])]))])
+            baseConfig = .object([
+                ("architecture", .string(Image.hostArchitecture)), ("os", .string("linux")), ("config", .object(c)),
+                (
+                    "history",
+                    .array([.object([("created_by", .string("skiff commit \(id): --rootfs \(overlay.lower)"))])])
+                ),
+            ])
         }
 
         // The new layer.
-        let (layerDigest, layerSize) = try Explain.step("commit layer", "tar -c \(overlay.upper) (whiteouts as .wh. files)",
-                                                        result: { "\($0.0) (\($0.1) bytes)" }) {
+        let (layerDigest, layerSize) = try Explain.step(
+            "commit layer", "tar -c \(overlay.upper) (whiteouts as .wh. files)",
+            result: { "\($0.0) (\($0.1) bytes)" }
+        ) {
             try writeLayer(upper: overlay.upper, dir: dir)
         }
-        descriptors.append(.object([("mediaType", .string(layerTar)), ("digest", .string(layerDigest)), ("size", .integer(layerSize))]))
+        descriptors.append(
+            .object([("mediaType", .string(layerTar)), ("digest", .string(layerDigest)), ("size", .integer(layerSize))])
+        )
         diffIDs.append(.string(layerDigest))
 
         // The config: the base's, with one more diff_id and a history line.
@@ -102,7 +125,9 @@ public enum Commit {
         // index.json: this tag now names the new manifest.
         var entries: [JSON] = []
         if let bytes = readFile(dir + "/index.json"), let old = try? JSON.parse(bytes) {
-            entries = (old["manifests"]?.arrayValue ?? []).filter { $0["annotations"]?[Image.refName]?.stringValue != tag }
+            entries = (old["manifests"]?.arrayValue ?? []).filter {
+                $0["annotations"]?[Image.refName]?.stringValue != tag
+            }
         }
         guard case .object(var entry) = manifestDesc else { fatalError("a descriptor is an object") }
         entry.append(("annotations", .object([(Image.refName, .string(tag))])))
@@ -114,7 +139,11 @@ public enum Commit {
 
     static func setting(_ object: JSON, _ key: String, _ value: JSON) -> JSON {
         guard case .object(var members) = object else { return .object([(key, value)]) }
-        if let i = members.firstIndex(where: { $0.key == key }) { members[i].value = value } else { members.append((key, value)) }
+        if let i = members.firstIndex(where: { $0.key == key }) {
+            members[i].value = value
+        } else {
+            members.append((key, value))
+        }
         return .object(members)
     }
 
@@ -123,7 +152,9 @@ public enum Commit {
         let hex = SHA256.hex(bytes)
         let path = blobs + "/" + hex
         if !fileExists(path) { try writeFileAtomic(path, String(decoding: bytes, as: UTF8.self)) }
-        return .object([("mediaType", .string(type)), ("digest", .string("sha256:" + hex)), ("size", .integer(bytes.count))])
+        return .object([
+            ("mediaType", .string(type)), ("digest", .string("sha256:" + hex)), ("size", .integer(bytes.count)),
+        ])
     }
 
     /// Copy one base layer into `blobs` (unless there), checking its digest; returns its size.
@@ -134,10 +165,13 @@ public enum Commit {
         let (fd, reader) = try image.source.open(layer.member)
         defer { close(fd) }
         let (digest, size) = try streamToBlob(fd, blobs: blobs)
-        if let reader, reader.wait() != 0 { throw SkiffError("image \(image.reference): layer \(layer.digest) could not be read") }
+        if let reader, reader.wait() != 0 {
+            throw SkiffError("image \(image.reference): layer \(layer.digest) could not be read")
+        }
         guard digest == layer.digest else {
             unlink(blobs + "/" + LayerCache.hex(digest))
-            throw SkiffError("image \(image.reference): layer \(layer.digest) does not match its digest (read \(digest))")
+            throw SkiffError(
+                "image \(image.reference): layer \(layer.digest) does not match its digest (read \(digest))")
         }
         return size
     }
@@ -162,7 +196,9 @@ public enum Commit {
             }
             try sys("fsync \(tmp)") { fsync(out) }
         } catch {
-            close(out); unlink(tmp); throw error
+            close(out)
+            unlink(tmp)
+            throw error
         }
         close(out)
         let hex = sha.hexDigest()
@@ -187,8 +223,13 @@ public enum Commit {
         let p = try makePipe()
         let tar: Spawned
         do {
-            tar = try Spawned.start(["tar", "--numeric-owner", "--sort=name", "-C", tree, "-cf", "-", "."], stdout: p.write)
-        } catch { close(p.read); close(p.write); throw error }
+            tar = try Spawned.start(
+                ["tar", "--numeric-owner", "--sort=name", "-C", tree, "-cf", "-", "."], stdout: p.write)
+        } catch {
+            close(p.read)
+            close(p.write)
+            throw error
+        }
         close(p.write)
         defer { close(p.read) }
         let result = try streamToBlob(p.read, blobs: blobs)

@@ -22,11 +22,14 @@ public enum Export {
         // The state directory's merged/ is empty on the host (the container's own mount
         // lives in its namespace): mount the read-only view there, in ours.
         let data = "lowerdir=" + ([overlay.upper] + overlay.lowerDirs).joined(separator: ":")
-        try mountFS("overlay", overlay.merged, "overlay", UInt(MS_RDONLY), data, what: "merged tree", shown: overlay.merged)
+        try mountFS(
+            "overlay", overlay.merged, "overlay", UInt(MS_RDONLY), data, what: "merged tree", shown: overlay.merged)
         defer { umount2(overlay.merged, Int32(MNT_DETACH)) }
         do {
             try Explain.step("write tar", "tar -cf \(out) -C \(overlay.merged) .") {
-                let tar = try Spawned.start(["tar", "--numeric-owner", "--sort=name", "-C", overlay.merged, "-cf", out, "."])
+                let tar = try Spawned.start([
+                    "tar", "--numeric-owner", "--sort=name", "-C", overlay.merged, "-cf", out, ".",
+                ])
                 let status = tar.wait()
                 guard status == 0 else { throw SkiffError("export \(record.id): tar exit status \(status)") }
             }

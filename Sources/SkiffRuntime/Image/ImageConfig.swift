@@ -68,7 +68,8 @@ public enum ImageRun {
     /// Open the image and make sure each layer is in the cache: (image, layer dirs base first).
     public static func prepare(_ reference: String) throws -> (Image, [String]) {
         let image = try Image.open(reference)
-        Explain.note("image", "\(image.reference): \(image.format.rawValue), \(image.id), \(image.layers.count) layer(s)")
+        Explain.note(
+            "image", "\(image.reference): \(image.format.rawValue), \(image.id), \(image.layers.count) layer(s)")
         let dirs = try LayerCache.prepare(image)
         Explain.note("overlay", "lowerdir=\(dirs.reversed().joined(separator: ":"))")
         return (image, dirs)
@@ -119,7 +120,9 @@ public enum ImageRun {
 
         if let u = o.user ?? ((c.User ?? "").isEmpty ? nil : c.User) {
             process.user = try resolveUser(u, layers: lowers, flag: o.user != nil ? "--user" : "image User")
-            if o.user == nil { Explain.note("process.user", "from User: \(u) = \(process.user.uid):\(process.user.gid)") }
+            if o.user == nil {
+                Explain.note("process.user", "from User: \(u) = \(process.user.uid):\(process.user.gid)")
+            }
         }
         spec.process = process
 
@@ -128,9 +131,13 @@ public enum ImageRun {
         annotations[ImageAnnotations.id] = image.id
         annotations[ImageAnnotations.lowers] = lowers.joined(separator: "\n")
         if let s = c.StopSignal, !s.isEmpty { annotations[ImageAnnotations.stopSignal] = s }
-        if let p = c.ExposedPorts, !p.isEmpty { annotations[ImageAnnotations.exposedPorts] = p.keys.sorted().joined(separator: " ") }
+        if let p = c.ExposedPorts, !p.isEmpty {
+            annotations[ImageAnnotations.exposedPorts] = p.keys.sorted().joined(separator: " ")
+        }
         spec.annotations = annotations
-        do { try spec.validate() } catch { throw SkiffError("image \(image.reference) makes an invalid config: \(error)") }
+        do { try spec.validate() } catch {
+            throw SkiffError("image \(image.reference) makes an invalid config: \(error)")
+        }
         return spec
     }
 
@@ -156,23 +163,30 @@ public enum ImageRun {
             }
             return nil
         }
-        var uid: UInt32, gid: UInt32
+        var uid: UInt32
+        var gid: UInt32
         if let n = UInt32(parts[0]) {
             uid = n
             gid = n
             // A numeric uid with a passwd entry gets that entry's group, as Docker does.
             for line in (file("/etc/passwd", in: layers) ?? "").split(separator: "\n") {
                 let f = line.split(separator: ":", omittingEmptySubsequences: false)
-                if f.count >= 4, UInt32(f[2]) == n, let g = UInt32(f[3]) { gid = g; break }
+                if f.count >= 4, UInt32(f[2]) == n, let g = UInt32(f[3]) {
+                    gid = g
+                    break
+                }
             }
         } else {
             guard let f = lookup("/etc/passwd", parts[0]), let u = UInt32(f[2]), let g = UInt32(f[3]) else {
                 throw SkiffError("\(flag) \(text): no user \"\(parts[0])\" in the image's /etc/passwd")
             }
-            uid = u; gid = g
+            uid = u
+            gid = g
         }
         if parts.count == 2 {
-            if let g = UInt32(parts[1]) { gid = g } else {
+            if let g = UInt32(parts[1]) {
+                gid = g
+            } else {
                 guard let f = lookup("/etc/group", parts[1]), let g = UInt32(f[2]) else {
                     throw SkiffError("\(flag) \(text): no group \"\(parts[1])\" in the image's /etc/group")
                 }

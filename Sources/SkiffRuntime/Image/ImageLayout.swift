@@ -80,7 +80,10 @@ public struct ImageLayer {
 
 /// An image found on disk, checked as far as its config.
 public struct Image {
-    public enum Format: String { case oci = "OCI layout", dockerArchive = "docker save archive" }
+    public enum Format: String {
+        case oci = "OCI layout"
+        case dockerArchive = "docker save archive"
+    }
     /// The reference as given, with an absolute path ("/abs/dir:tag").
     public let reference: String
     public let path: String
@@ -112,7 +115,9 @@ public struct Image {
     public static var hostArchitecture: String {
         var u = utsname()
         uname(&u)
-        let machine = withUnsafePointer(to: u.machine) { $0.withMemoryRebound(to: CChar.self, capacity: 65) { String(cString: $0) } }
+        let machine = withUnsafePointer(to: u.machine) {
+            $0.withMemoryRebound(to: CChar.self, capacity: 65) { String(cString: $0) }
+        }
         switch machine {
         case "x86_64": return "amd64"
         case "aarch64": return "arm64"
@@ -137,7 +142,8 @@ public struct Image {
     static func blobName(_ digest: String, _ shown: String) throws -> String {
         let parts = digest.split(separator: ":", maxSplits: 1)
         guard parts.count == 2, parts[0] == "sha256", parts[1].count == 64,
-              parts[1].allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+            parts[1].allSatisfy({ $0.isHexDigit && !$0.isUppercase })
+        else {
             throw SkiffError("image \(shown): unsupported digest \"\(digest)\" (expected sha256:<64 hex digits>)")
         }
         return "blobs/sha256/" + parts[1]
@@ -149,7 +155,9 @@ public struct Image {
         guard source.has(name) else { throw SkiffError("image \(shown): \(what) blob \(digest) is missing") }
         let bytes = try source.read(name)
         let got = "sha256:" + SHA256.hex(bytes)
-        guard got == digest else { throw SkiffError("image \(shown): \(what) blob \(digest) does not match its digest (read \(got))") }
+        guard got == digest else {
+            throw SkiffError("image \(shown): \(what) blob \(digest) does not match its digest (read \(got))")
+        }
         return bytes
     }
 
@@ -171,14 +179,21 @@ public struct Image {
         var entries = index["manifests"]?.arrayValue ?? []
         let names = entries.compactMap { $0["annotations"]?[refName]?.stringValue }
         if let tag {
-            entries = entries.filter { e in e["annotations"]?[refName]?.stringValue.map { tagMatches($0, tag) } ?? false }
+            entries = entries.filter { e in e["annotations"]?[refName]?.stringValue.map { tagMatches($0, tag) } ?? false
+            }
             guard !entries.isEmpty else {
-                throw SkiffError("image \(path): no tag \"\(tag)\" (tags: \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
+                throw SkiffError(
+                    "image \(path): no tag \"\(tag)\" (tags: \(names.isEmpty ? "none" : names.joined(separator: ", ")))"
+                )
             }
         } else if entries.count > 1 {
-            let latest = entries.filter { e in e["annotations"]?[refName]?.stringValue.map { tagMatches($0, "latest") } ?? false }
+            let latest = entries.filter { e in
+                e["annotations"]?[refName]?.stringValue.map { tagMatches($0, "latest") } ?? false
+            }
             guard latest.count == 1 else {
-                throw SkiffError("image \(path) holds several images: name one as \(path):TAG (tags: \(names.joined(separator: ", ")))")
+                throw SkiffError(
+                    "image \(path) holds several images: name one as \(path):TAG (tags: \(names.joined(separator: ", ")))"
+                )
             }
             entries = latest
         }
@@ -190,27 +205,44 @@ public struct Image {
             let digest = entry["digest"]?.stringValue ?? ""
             let nested = try parse(try readBlob(source, digest, "index", shown), "index \(digest)", shown)
             let list = nested["manifests"]?.arrayValue ?? []
-            guard let mine = list.first(where: { $0["platform"]?["architecture"]?.stringValue == arch && $0["platform"]?["os"]?.stringValue == "linux" }) else {
-                let have = list.compactMap { m in m["platform"].map { "\($0["os"]?.stringValue ?? "?")/\($0["architecture"]?.stringValue ?? "?")" } }
-                throw SkiffError("image \(shown) (\(digest)) has no linux/\(arch) image (only \(have.joined(separator: ", ")))")
+            guard
+                let mine = list.first(where: {
+                    $0["platform"]?["architecture"]?.stringValue == arch
+                        && $0["platform"]?["os"]?.stringValue == "linux"
+                })
+            else {
+                let have = list.compactMap { m in
+                    m["platform"].map { "\($0["os"]?.stringValue ?? "?")/\($0["architecture"]?.stringValue ?? "?")" }
+                }
+                throw SkiffError(
+                    "image \(shown) (\(digest)) has no linux/\(arch) image (only \(have.joined(separator: ", ")))")
             }
             entry = mine
             depth += 1
         }
-        guard let manifestDigest = entry["digest"]?.stringValue else { throw SkiffError("image \(shown): index.json entry without a digest") }
-        let manifest = try parse(try readBlob(source, manifestDigest, "manifest", shown), "manifest \(manifestDigest)", shown)
+        guard let manifestDigest = entry["digest"]?.stringValue else {
+            throw SkiffError("image \(shown): index.json entry without a digest")
+        }
+        let manifest = try parse(
+            try readBlob(source, manifestDigest, "manifest", shown), "manifest \(manifestDigest)", shown)
         guard let configDigest = manifest["config"]?["digest"]?.stringValue else {
             throw SkiffError("image \(shown): manifest \(manifestDigest) has no config")
         }
         let configBytes = try readBlob(source, configDigest, "config", shown)
         var layers: [ImageLayer] = []
         for l in manifest["layers"]?.arrayValue ?? [] {
-            guard let d = l["digest"]?.stringValue else { throw SkiffError("image \(shown): a layer of manifest \(manifestDigest) has no digest") }
+            guard let d = l["digest"]?.stringValue else {
+                throw SkiffError("image \(shown): a layer of manifest \(manifestDigest) has no digest")
+            }
             let name = try blobName(d, shown)
             guard source.has(name) else { throw SkiffError("image \(shown): layer blob \(d) is missing") }
-            layers.append(ImageLayer(digest: d, size: l["size"]?.int64Value, mediaType: l["mediaType"]?.stringValue ?? "", member: name))
+            layers.append(
+                ImageLayer(
+                    digest: d, size: l["size"]?.int64Value, mediaType: l["mediaType"]?.stringValue ?? "", member: name))
         }
-        return try finish(source, path: path, tag: tag, shown: shown, format: .oci, id: manifestDigest, configBytes: configBytes, layers: layers)
+        return try finish(
+            source, path: path, tag: tag, shown: shown, format: .oci, id: manifestDigest, configBytes: configBytes,
+            layers: layers)
     }
 
     // MARK: docker save archive
@@ -220,14 +252,19 @@ public struct Image {
         let names = list.flatMap { $0["RepoTags"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
         var entries = list
         if let tag {
-            entries = list.filter { e in (e["RepoTags"]?.arrayValue ?? []).contains { $0.stringValue.map { tagMatches($0, tag) } ?? false } }
+            entries = list.filter { e in
+                (e["RepoTags"]?.arrayValue ?? []).contains { $0.stringValue.map { tagMatches($0, tag) } ?? false }
+            }
             guard !entries.isEmpty else {
-                throw SkiffError("image \(path): no tag \"\(tag)\" (tags: \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
+                throw SkiffError(
+                    "image \(path): no tag \"\(tag)\" (tags: \(names.isEmpty ? "none" : names.joined(separator: ", ")))"
+                )
             }
         }
         guard entries.count == 1, let entry = entries.first else {
             if entries.isEmpty { throw SkiffError("image \(path): manifest.json lists no image") }
-            throw SkiffError("image \(path) holds several images: name one as \(path):TAG (tags: \(names.joined(separator: ", ")))")
+            throw SkiffError(
+                "image \(path) holds several images: name one as \(path):TAG (tags: \(names.joined(separator: ", ")))")
         }
         guard let configName = entry["Config"]?.stringValue, source.has(configName) else {
             throw SkiffError("image \(shown): config \(entry["Config"]?.stringValue ?? "(none)") is missing")
@@ -237,39 +274,52 @@ public struct Image {
         let configHex = SHA256.hex(configBytes)
         let stem = configName.split(separator: "/").last.map { String($0.split(separator: ".").first ?? $0) } ?? ""
         if stem.count == 64 && stem != configHex {
-            throw SkiffError("image \(shown): config sha256:\(stem) does not match its digest (read sha256:\(configHex))")
+            throw SkiffError(
+                "image \(shown): config sha256:\(stem) does not match its digest (read sha256:\(configHex))")
         }
         let config = try parse(configBytes, "config", shown)
         let diffIDs = config["rootfs"]?["diff_ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
         let members = entry["Layers"]?.arrayValue?.compactMap(\.stringValue) ?? []
         guard members.count == diffIDs.count else {
-            throw SkiffError("image \(shown): manifest.json lists \(members.count) layers but the config has \(diffIDs.count) diff_ids")
+            throw SkiffError(
+                "image \(shown): manifest.json lists \(members.count) layers but the config has \(diffIDs.count) diff_ids"
+            )
         }
         var layers: [ImageLayer] = []
         for (m, d) in zip(members, diffIDs) {
             guard source.has(m) else { throw SkiffError("image \(shown): layer \(d) (\(m)) is missing") }
-            layers.append(ImageLayer(digest: d, size: nil, mediaType: "application/vnd.oci.image.layer.v1.tar", member: m))
+            layers.append(
+                ImageLayer(digest: d, size: nil, mediaType: "application/vnd.oci.image.layer.v1.tar", member: m))
         }
-        return try finish(source, path: path, tag: tag, shown: shown, format: .dockerArchive, id: "sha256:" + configHex,
-                          configBytes: configBytes, layers: layers)
+        return try finish(
+            source, path: path, tag: tag, shown: shown, format: .dockerArchive, id: "sha256:" + configHex,
+            configBytes: configBytes, layers: layers)
     }
 
-    static func finish(_ source: ImageSource, path: String, tag: String?, shown: String, format: Format, id: String,
-                       configBytes: [UInt8], layers: [ImageLayer]) throws -> Image {
+    static func finish(
+        _ source: ImageSource, path: String, tag: String?, shown: String, format: Format, id: String,
+        configBytes: [UInt8], layers: [ImageLayer]
+    ) throws -> Image {
         let json = try parse(configBytes, "config", shown)
         let diffIDs = json["rootfs"]?["diff_ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
         guard diffIDs.count == layers.count else {
-            throw SkiffError("image \(shown): the manifest lists \(layers.count) layers but the config has \(diffIDs.count) diff_ids")
+            throw SkiffError(
+                "image \(shown): the manifest lists \(layers.count) layers but the config has \(diffIDs.count) diff_ids"
+            )
         }
         var layers = layers
         for i in layers.indices { layers[i].diffID = diffIDs[i] }
         let config: ImageConfig
-        do { config = try JSONCodec.decode(ImageConfig.self, from: json) } catch { throw SkiffError("image \(shown): config: \(error)") }
+        do { config = try JSONCodec.decode(ImageConfig.self, from: json) } catch {
+            throw SkiffError("image \(shown): config: \(error)")
+        }
         let arch = hostArchitecture
         if let a = config.architecture, a != arch || (config.os ?? "linux") != "linux" {
-            throw SkiffError("image \(shown) (\(id)) is for \(config.os ?? "linux")/\(a); this machine runs linux/\(arch)")
+            throw SkiffError(
+                "image \(shown) (\(id)) is for \(config.os ?? "linux")/\(a); this machine runs linux/\(arch)")
         }
-        return Image(reference: shown, path: path, tag: tag, format: format, id: id, config: config, configJSON: json,
-                     layers: layers, source: source)
+        return Image(
+            reference: shown, path: path, tag: tag, format: format, id: id, config: config, configJSON: json,
+            layers: layers, source: source)
     }
 }

@@ -40,17 +40,21 @@ public enum LayerCache {
         try mkdirAll(layersDir, mode: 0o700)
         var dirs: [String] = []
         for layer in image.layers {
-            guard layer.digest.hasPrefix("sha256:"), hex(layer.digest).count == 64, hex(layer.digest).allSatisfy(\.isHexDigit) else {
+            guard layer.digest.hasPrefix("sha256:"), hex(layer.digest).count == 64,
+                hex(layer.digest).allSatisfy(\.isHexDigit)
+            else {
                 throw SkiffError("image \(image.reference): unsupported layer digest \"\(layer.digest)\"")
             }
             dirs.append(try unpackOnce(layer, image))
         }
         try? mkdirAll(recordsDir, mode: 0o700)
         let record: JSON = .object([
-            ("reference", .string(image.reference)), ("id", .string(image.id)), ("format", .string(image.format.rawValue)),
+            ("reference", .string(image.reference)), ("id", .string(image.id)),
+            ("format", .string(image.format.rawValue)),
             ("layers", .array(image.layers.map { .string($0.digest) })), ("lastUsed", .string(rfc3339Now())),
         ])
-        try? writeFileAtomic(recordsDir + "/" + hex(image.id) + ".json", record.serialized(indent: "  ") + "\n", mode: 0o600)
+        try? writeFileAtomic(
+            recordsDir + "/" + hex(image.id) + ".json", record.serialized(indent: "  ") + "\n", mode: 0o600)
         return dirs
     }
 
@@ -76,7 +80,9 @@ public enum LayerCache {
             try Explain.step("layer", "\(layer.digest) | \(pipeline) -C \(tmp)") {
                 pipeline = try extract(layer, image, into: tmp)
             }
-            do { try convertWhiteouts(tmp) } catch { throw SkiffError("image \(image.reference): layer \(layer.digest): \(error)") }
+            do { try convertWhiteouts(tmp) } catch {
+                throw SkiffError("image \(image.reference): layer \(layer.digest): \(error)")
+            }
             if rename(tmp, dest) != 0 {
                 // Another skiff that did not see our lock (prune removed the lock file) won.
                 guard errno == EEXIST || errno == ENOTEMPTY else { throw SkiffError("rename \(tmp): \(errnoText())") }
@@ -121,20 +127,34 @@ public enum LayerCache {
         // The compression, from the first bytes (media types are not always right).
         var decompressor: [String]?
         if n >= 2 && buf[0] == 0x1f && buf[1] == 0x8b { decompressor = ["gzip", "-dc"] }
-        if n >= 4 && buf[0] == 0x28 && buf[1] == 0xb5 && buf[2] == 0x2f && buf[3] == 0xfd { decompressor = ["zstd", "-dcq"] }
+        if n >= 4 && buf[0] == 0x28 && buf[1] == 0xb5 && buf[2] == 0x2f && buf[3] == 0xfd {
+            decompressor = ["zstd", "-dcq"]
+        }
         let errPath = dir + ".err"
         let errFd = open(errPath, O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0o600)
         if errFd < 0 { throw SkiffError("open \(errPath): \(errnoText())") }
-        defer { close(errFd); unlink(errPath) }
+        defer {
+            close(errFd)
+            unlink(errPath)
+        }
         let toTar = try makePipe()
         let tar: Spawned
         do {
-            tar = try Spawned.start(["tar", "--numeric-owner", "-xp", "--xattrs", "--xattrs-include=security.capability", "-f", "-", "-C", dir],
-                                    stdin: toTar.read, stderr: errFd, dropMknod: true)
-        } catch { close(toTar.read); close(toTar.write); throw error }
+            tar = try Spawned.start(
+                [
+                    "tar", "--numeric-owner", "-xp", "--xattrs", "--xattrs-include=security.capability", "-f", "-",
+                    "-C", dir,
+                ],
+                stdin: toTar.read, stderr: errFd, dropMknod: true)
+        } catch {
+            close(toTar.read)
+            close(toTar.write)
+            throw error
+        }
         close(toTar.read)
 
-        let blobSHA = SHA256(), tarSHA = SHA256()
+        let blobSHA = SHA256()
+        let tarSHA = SHA256()
         var total: Int64 = 0
         var tarReading = true
         var readError: String?
@@ -155,49 +175,83 @@ public enum LayerCache {
         if let decompressor {
             // skiff → decompressor → skiff → tar: a poll loop, so that neither pipe can fill
             // up while skiff waits on the other.
-            let a = try makePipe(), b = try makePipe()
+            let a = try makePipe()
+            let b = try makePipe()
             let unzip: Spawned
             do { unzip = try Spawned.start(decompressor, stdin: a.read, stdout: b.write, stderr: errFd) } catch {
                 for fd in [a.read, a.write, b.read, b.write, toTar.write] { close(fd) }
                 _ = tar.wait()
                 throw error
             }
-            close(a.read); close(b.write)
+            close(a.read)
+            close(b.write)
             _ = fcntl(a.write, F_SETFL, fcntl(a.write, F_GETFL) | O_NONBLOCK)
-            var pending: [UInt8] = [], offset = 0
-            if n > 0 { hashBlob(n); pending = Array(buf[0..<n]) }
-            var srcDone = n <= 0, toUnzipOpen = true, fromUnzipOpen = true
+            var pending: [UInt8] = []
+            var offset = 0
+            if n > 0 {
+                hashBlob(n)
+                pending = Array(buf[0..<n])
+            }
+            var srcDone = n <= 0
+            var toUnzipOpen = true
+            var fromUnzipOpen = true
             if n < 0 { readError = errnoText() }
             var out = [UInt8](repeating: 0, count: 1 << 16)
             while fromUnzipOpen {
                 if offset == pending.count && !srcDone {
                     n = readChunk()
-                    if n > 0 { hashBlob(n); pending = Array(buf[0..<n]); offset = 0 } else { srcDone = true; if n < 0 { readError = errnoText() } }
+                    if n > 0 {
+                        hashBlob(n)
+                        pending = Array(buf[0..<n])
+                        offset = 0
+                    } else {
+                        srcDone = true
+                        if n < 0 { readError = errnoText() }
+                    }
                 }
-                if offset == pending.count && srcDone && toUnzipOpen { close(a.write); toUnzipOpen = false }
+                if offset == pending.count && srcDone && toUnzipOpen {
+                    close(a.write)
+                    toUnzipOpen = false
+                }
                 var fds = [pollfd(fd: b.read, events: Int16(POLLIN), revents: 0)]
-                if toUnzipOpen && offset < pending.count { fds.append(pollfd(fd: a.write, events: Int16(POLLOUT), revents: 0)) }
+                if toUnzipOpen && offset < pending.count {
+                    fds.append(pollfd(fd: a.write, events: Int16(POLLOUT), revents: 0))
+                }
                 if poll(&fds, nfds_t(fds.count), -1) < 0 {
                     if errno == EINTR { continue }
-                    readError = "poll: \(errnoText())"; break
+                    readError = "poll: \(errnoText())"
+                    break
                 }
                 if fds.count > 1 && fds[1].revents != 0 {
                     let w = pending.withUnsafeBytes { write(a.write, $0.baseAddress! + offset, pending.count - offset) }
-                    if w > 0 { offset += w } else if w < 0 && errno != EAGAIN && errno != EINTR {
+                    if w > 0 {
+                        offset += w
+                    } else if w < 0 && errno != EAGAIN && errno != EINTR {
                         // The decompressor gave up (not gzip after all, a cut stream).
-                        close(a.write); toUnzipOpen = false; offset = pending.count
+                        close(a.write)
+                        toUnzipOpen = false
+                        offset = pending.count
                     }
                 }
                 if fds[0].revents != 0 {
                     let m = out.withUnsafeMutableBytes { read(b.read, $0.baseAddress, $0.count) }
-                    if m > 0 { toTarWrite(out[0..<m]) } else if m == 0 || (errno != EINTR && errno != EAGAIN) { fromUnzipOpen = false }
+                    if m > 0 {
+                        toTarWrite(out[0..<m])
+                    } else if m == 0 || (errno != EINTR && errno != EAGAIN) {
+                        fromUnzipOpen = false
+                    }
                 }
             }
             close(b.read)
             if toUnzipOpen { close(a.write) }
             while !srcDone { // the rest of the blob, hashed
                 n = readChunk()
-                if n > 0 { hashBlob(n) } else { srcDone = true; if n < 0 { readError = errnoText() } }
+                if n > 0 {
+                    hashBlob(n)
+                } else {
+                    srcDone = true
+                    if n < 0 { readError = errnoText() }
+                }
             }
             unzipStatus = unzip.wait()
         } else {
@@ -217,12 +271,16 @@ public enum LayerCache {
         if let readError { throw SkiffError("\(what): read: \(readError)") }
         if readerStatus != 0 { throw SkiffError("\(what): tar could not read it from \(image.path)") }
         if let size = layer.size, total != size {
-            throw SkiffError(total < size ? "\(what) is truncated (read \(total) of \(size) bytes)"
-                                          : "\(what) is bigger than its descriptor says (\(total) bytes, not \(size))")
+            throw SkiffError(
+                total < size
+                    ? "\(what) is truncated (read \(total) of \(size) bytes)"
+                    : "\(what) is bigger than its descriptor says (\(total) bytes, not \(size))")
         }
         guard got == layer.digest else { throw SkiffError("\(what) does not match its digest (read \(got))") }
         // gzip exits 2 for a warning (trailing garbage); the diff_id below still checks the content.
-        if unzipStatus != 0 && unzipStatus != 2 { throw SkiffError("\(what): \(decompressor![0]) could not decompress it") }
+        if unzipStatus != 0 && unzipStatus != 2 {
+            throw SkiffError("\(what): \(decompressor![0]) could not decompress it")
+        }
         if let diffID = layer.diffID, diffID != tarDigest {
             throw SkiffError("\(what): its content does not match the config's diff_id \(diffID) (read \(tarDigest))")
         }
@@ -232,7 +290,8 @@ public enum LayerCache {
             let devices = lines.filter { $0.contains("Cannot mknod") }
             let others = lines.filter { !$0.contains("Cannot mknod") && !$0.contains("Exiting with failure status") }
             guard !others.isEmpty || devices.isEmpty else {
-                Explain.note("skipped devices", "\(devices.count) device node(s) in \(layer.digest) (not created: no CAP_MKNOD)")
+                Explain.note(
+                    "skipped devices", "\(devices.count) device node(s) in \(layer.digest) (not created: no CAP_MKNOD)")
                 return (decompressor.map { $0.joined(separator: " ") + " | " } ?? "") + "tar -x"
             }
             throw SkiffError("\(what): unpacking failed: \(others.first ?? "tar exit status \(tarStatus)")")
@@ -247,7 +306,9 @@ public enum LayerCache {
             let path = dir + "/" + name
             if name == ".wh..wh..opq" {
                 unlink(path)
-                try sys("setxattr \(dir) trusted.overlay.opaque=y") { setxattr(dir, "trusted.overlay.opaque", "y", 1, 0) }
+                try sys("setxattr \(dir) trusted.overlay.opaque=y") {
+                    setxattr(dir, "trusted.overlay.opaque", "y", 1, 0)
+                }
             } else if name.hasPrefix(".wh..wh.") {
                 removeAll(path) // AUFS bookkeeping (.wh..wh.plnk, .wh..wh.aufs): no meaning to overlay
             } else if name.hasPrefix(".wh.") {
@@ -286,18 +347,21 @@ public enum LayerCache {
     public static func images() -> [ImageRecord] {
         listDirectory(recordsDir).filter { $0.hasSuffix(".json") }.sorted().compactMap { name in
             guard let bytes = readFile(recordsDir + "/" + name), let j = try? JSON.parse(bytes),
-                  let ref = j["reference"]?.stringValue, let id = j["id"]?.stringValue else { return nil }
+                let ref = j["reference"]?.stringValue, let id = j["id"]?.stringValue
+            else { return nil }
             return ImageRecord(reference: ref, id: id, layers: j["layers"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         }
     }
 
     public static func layers() -> [CachedLayer] {
         let records = images()
-        return listDirectory(layersDir).filter { $0.count == 64 && isDirectory(layersDir + "/" + $0) }.sorted().map { h in
+        return listDirectory(layersDir).filter { $0.count == 64 && isDirectory(layersDir + "/" + $0) }.sorted().map {
+            h in
             let d = "sha256:" + h
             var seen = Set<UInt64>()
-            return CachedLayer(digest: d, path: layersDir + "/" + h, bytes: diskUsage(layersDir + "/" + h, &seen),
-                               images: records.filter { $0.layers.contains(d) }.map(\.reference))
+            return CachedLayer(
+                digest: d, path: layersDir + "/" + h, bytes: diskUsage(layersDir + "/" + h, &seen),
+                images: records.filter { $0.layers.contains(d) }.map(\.reference))
         }
     }
 

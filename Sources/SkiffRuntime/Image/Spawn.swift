@@ -14,8 +14,10 @@ struct Spawned {
     /// stdin/stdout/stderr: fds to give the child (-1: /dev/null for stdin, skiff's own for
     /// the others). `dropMknod`: remove CAP_MKNOD from the bounding set before exec, so the
     /// program (and anything it runs) cannot create device nodes.
-    static func start(_ args: [String], stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1,
-                      dropMknod: Bool = false) throws -> Spawned {
+    static func start(
+        _ args: [String], stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1,
+        dropMknod: Bool = false
+    ) throws -> Spawned {
         let candidates = args[0].hasPrefix("/") ? [args[0]] : ["/usr/bin/" + args[0], "/bin/" + args[0]]
         guard let path = candidates.first(where: { access($0, X_OK) == 0 }) else {
             throw SkiffError("\(args[0]) is needed (apt-get install \(args[0]))")
@@ -56,7 +58,11 @@ struct Spawned {
         let (r, w) = try makePipe()
         let fds = [r, w]
         let child: Spawned
-        do { child = try start(args, stdout: fds[1]) } catch { close(fds[0]); close(fds[1]); throw error }
+        do { child = try start(args, stdout: fds[1]) } catch {
+            close(fds[0])
+            close(fds[1])
+            throw error
+        }
         close(fds[1])
         let bytes = readAll(fds[0])
         close(fds[0])

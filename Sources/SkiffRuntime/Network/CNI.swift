@@ -37,8 +37,10 @@ enum CNI {
     /// DEL and CHECK get `cached` (the ADD result) as prevResult. `runtimeConfig` fills
     /// the capabilities a plugin declares (portMappings for portmap).
     @discardableResult
-    static func runList(_ command: Command, list: JSON, _ at: Attachment, runtimeConfig: [String: JSON] = [:],
-                        cached: JSON? = nil, skipping: Set<String> = []) throws -> JSON? {
+    static func runList(
+        _ command: Command, list: JSON, _ at: Attachment, runtimeConfig: [String: JSON] = [:],
+        cached: JSON? = nil, skipping: Set<String> = []
+    ) throws -> JSON? {
         guard let name = list["name"]?.stringValue, let plugins = list["plugins"]?.arrayValue else {
             throw SkiffError("CNI network config: needs \"name\" and \"plugins\"")
         }
@@ -48,12 +50,16 @@ enum CNI {
         var firstError: SkiffError?
         for plugin in order where !skipping.contains(plugin["type"]?.stringValue ?? "") {
             var conf = plugin.objectValue ?? []
-            conf.removeAll { $0.key == "name" || $0.key == "cniVersion" || $0.key == "prevResult" || $0.key == "runtimeConfig" }
+            conf.removeAll {
+                $0.key == "name" || $0.key == "cniVersion" || $0.key == "prevResult" || $0.key == "runtimeConfig"
+            }
             conf.insert(("cniVersion", .string(cniVersion)), at: 0)
             conf.insert(("name", .string(name)), at: 1)
             // Only the capabilities this plugin asks for, as libcni does.
             let caps = plugin["capabilities"]?.objectValue?.filter { $0.value.boolValue == true }.map(\.key) ?? []
-            let rc = runtimeConfig.filter { caps.contains($0.key) }.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
+            let rc = runtimeConfig.filter { caps.contains($0.key) }.sorted { $0.key < $1.key }.map {
+                (key: $0.key, value: $0.value)
+            }
             if !rc.isEmpty { conf.append(("runtimeConfig", .object(rc))) }
             if let prev, !prev.isNull { conf.append(("prevResult", prev)) }
             do {
@@ -71,7 +77,9 @@ enum CNI {
 
     /// Execute one plugin; its parsed stdout (nil when empty, as for DEL).
     static func exec(_ command: Command, type: String, config: JSON, _ at: Attachment) throws -> JSON? {
-        guard !type.isEmpty, !type.contains("/") else { throw SkiffError("CNI plugin type \"\(type)\": not a plugin name") }
+        guard !type.isEmpty, !type.contains("/") else {
+            throw SkiffError("CNI plugin type \"\(type)\": not a plugin name")
+        }
         let path = pluginDir + "/" + type
         guard access(path, X_OK) == 0 else {
             throw SkiffError("CNI plugin \(path): \(errnoText()) (install Debian's containernetworking-plugins)")
@@ -86,14 +94,20 @@ enum CNI {
         let start = monotonicNanos()
         let (status, out, err) = try Captured.run(path, args: [type], env: env, stdin: stdin, timeout: 60)
         let ms = Explain.formatMillis(Double(monotonicNanos() - start) / 1e6)
-        Explain.note("CNI \(command.rawValue)", "\(type) (ifname \(at.ifname), netns \(at.netns)) \(status == 0 ? "ok" : "failed") (\(ms) ms)")
+        Explain.note(
+            "CNI \(command.rawValue)",
+            "\(type) (ifname \(at.ifname), netns \(at.netns)) \(status == 0 ? "ok" : "failed") (\(ms) ms)")
         let text = String(decoding: out, as: UTF8.self)
         if status != 0 {
             // The spec's error object; fall back to stderr for a plugin that crashed.
             let parsed = try? JSON.parse(out)
             var msg = parsed?["msg"]?.stringValue ?? ""
             if let details = parsed?["details"]?.stringValue, !details.isEmpty { msg += ": " + details }
-            if msg.isEmpty { msg = String(decoding: err, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "exit status \(status)" }
+            if msg.isEmpty {
+                msg =
+                    String(decoding: err, as: UTF8.self).split(separator: "\n").last.map(String.init)
+                    ?? "exit status \(status)"
+            }
             throw SkiffError("CNI \(command.rawValue) \(type): \(msg)")
         }
         if text.allSatisfy({ $0 == " " || $0 == "\n" }) { return nil }
@@ -107,18 +121,27 @@ enum CNI {
 /// plugins, iptables and ip for --explain's read-back). Pipes are drained with poll so
 /// a chatty program never blocks on a full pipe.
 enum Captured {
-    static func run(_ path: String, args: [String], env: [String], stdin text: String = "",
-                    timeout: Int = 30) throws -> (Int32, [UInt8], [UInt8]) {
-        var inFds: [Int32] = [0, 0], outFds: [Int32] = [0, 0], errFds: [Int32] = [0, 0]
+    static func run(
+        _ path: String, args: [String], env: [String], stdin text: String = "",
+        timeout: Int = 30
+    ) throws -> (Int32, [UInt8], [UInt8]) {
+        var inFds: [Int32] = [0, 0]
+        var outFds: [Int32] = [0, 0]
+        var errFds: [Int32] = [0, 0]
         try sys("pipe") { pipe(&inFds) }
         try sys("pipe") { pipe(&outFds) }
         try sys("pipe") { pipe(&errFds) }
         for fd in inFds + outFds + errFds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         flushStdio()
         let pid = sk_clone3(0, -1)
-        if pid < 0 { for fd in inFds + outFds + errFds { close(fd) }; throw SkiffError("fork: \(errnoText())") }
+        if pid < 0 {
+            for fd in inFds + outFds + errFds { close(fd) }
+            throw SkiffError("fork: \(errnoText())")
+        }
         if pid == 0 {
-            dup2(inFds[0], 0); dup2(outFds[1], 1); dup2(errFds[1], 2)
+            dup2(inFds[0], 0)
+            dup2(outFds[1], 1)
+            dup2(errFds[1], 2)
             sk_reset_signal_handlers()
             sk_sigmask_all(1)
             let cArgs = args.map { strdup($0) } + [nil]
@@ -128,24 +151,37 @@ enum Captured {
             _ = write(2, msg, msg.utf8.count)
             _exit(127)
         }
-        close(inFds[0]); close(outFds[1]); close(errFds[1])
+        close(inFds[0])
+        close(outFds[1])
+        close(errFds[1])
         let old = signal(SIGPIPE, SIG_IGN)
         try? writeAll(inFds[1], Array(text.utf8))
         signal(SIGPIPE, old)
         close(inFds[1])
-        var out: [UInt8] = [], err: [UInt8] = []
-        var fds = [pollfd(fd: outFds[0], events: Int16(POLLIN), revents: 0), pollfd(fd: errFds[0], events: Int16(POLLIN), revents: 0)]
+        var out: [UInt8] = []
+        var err: [UInt8] = []
+        var fds = [
+            pollfd(fd: outFds[0], events: Int16(POLLIN), revents: 0),
+            pollfd(fd: errFds[0], events: Int16(POLLIN), revents: 0),
+        ]
         let deadline = monotonicNanos() + UInt64(timeout) * 1_000_000_000
         var buf = [UInt8](repeating: 0, count: 65536)
         var timedOut = false
         while fds.contains(where: { $0.fd >= 0 }) {
-            if monotonicNanos() > deadline { timedOut = true; break }
+            if monotonicNanos() > deadline {
+                timedOut = true
+                break
+            }
             let n = poll(&fds, 2, 200)
             if n < 0 && errno != EINTR { break }
             for i in 0..<2 where fds[i].fd >= 0 && fds[i].revents != 0 {
                 let r = buf.withUnsafeMutableBytes { read(fds[i].fd, $0.baseAddress, $0.count) }
-                if r > 0 { if i == 0 { out += buf[0..<r] } else { err += buf[0..<r] } }
-                else if r == 0 || errno != EINTR { close(fds[i].fd); fds[i].fd = -1 }
+                if r > 0 {
+                    if i == 0 { out += buf[0..<r] } else { err += buf[0..<r] }
+                } else if r == 0 || errno != EINTR {
+                    close(fds[i].fd)
+                    fds[i].fd = -1
+                }
             }
         }
         for f in fds where f.fd >= 0 { close(f.fd) }

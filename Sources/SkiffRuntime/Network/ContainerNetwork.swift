@@ -28,7 +28,8 @@ public struct PortMapping: Equatable, CustomStringConvertible {
     public let proto: String
 
     public init(_ text: String) throws {
-        var body = Substring(text), proto = "tcp"
+        var body = Substring(text)
+        var proto = "tcp"
         if let slash = body.lastIndex(of: "/") {
             proto = String(body[body.index(after: slash)...]).lowercased()
             body = body[..<slash]
@@ -36,17 +37,28 @@ public struct PortMapping: Equatable, CustomStringConvertible {
         let parts = body.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         let bad = SkiffError("--publish \(text): expected [IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]")
         guard proto == "tcp" || proto == "udp", parts.count == 2 || parts.count == 3 else { throw bad }
-        guard let h = Int(parts[parts.count - 2]), let c = Int(parts[parts.count - 1]), (1...65535).contains(h), (1...65535).contains(c) else { throw bad }
+        guard let h = Int(parts[parts.count - 2]), let c = Int(parts[parts.count - 1]), (1...65535).contains(h),
+            (1...65535).contains(c)
+        else { throw bad }
         let ip = parts.count == 3 ? parts[0] : ""
-        if !ip.isEmpty { guard IPv4Subnet.parseAddress(ip) != nil else { throw SkiffError("--publish \(text): \(ip) is not an IPv4 address") } }
-        hostIP = ip; hostPort = h; containerPort = c; self.proto = proto
+        if !ip.isEmpty {
+            guard IPv4Subnet.parseAddress(ip) != nil else {
+                throw SkiffError("--publish \(text): \(ip) is not an IPv4 address")
+            }
+        }
+        hostIP = ip
+        hostPort = h
+        containerPort = c
+        self.proto = proto
     }
 
     public var description: String { (hostIP.isEmpty ? "" : hostIP + ":") + "\(hostPort):\(containerPort)/\(proto)" }
 
     /// portmap's runtimeConfig entry.
     var json: JSON {
-        var o: [(key: String, value: JSON)] = [("hostPort", .integer(hostPort)), ("containerPort", .integer(containerPort)), ("protocol", .string(proto))]
+        var o: [(key: String, value: JSON)] = [
+            ("hostPort", .integer(hostPort)), ("containerPort", .integer(containerPort)), ("protocol", .string(proto)),
+        ]
         if !hostIP.isEmpty { o.append(("hostIP", .string(hostIP))) }
         return .object(o)
     }
@@ -64,20 +76,21 @@ struct NetworkAttachment {
     var id: String
     var network: String
     var netns: String
-    var address: String        // 10.88.0.2
+    var address: String // 10.88.0.2
     var prefix: Int
     var gateway: String
     var bridge: String
     var hostVeth: String
-    var names: [String]        // hostname and id: what peers' /etc/hosts call it
+    var names: [String] // hostname and id: what peers' /etc/hosts call it
     var extraHosts: [(String, String)]
     var ports: [PortMapping]
-    var result: JSON?          // the CNI ADD result, passed to DEL and CHECK as prevResult
+    var result: JSON? // the CNI ADD result, passed to DEL and CHECK as prevResult
     var conflist: JSON
 
     var json: JSON {
         .object([
-            ("network", .string(network)), ("netns", .string(netns)), ("address", .string(address)), ("prefix", .integer(prefix)),
+            ("network", .string(network)), ("netns", .string(netns)), ("address", .string(address)),
+            ("prefix", .integer(prefix)),
             ("gateway", .string(gateway)), ("bridge", .string(bridge)), ("hostVeth", .string(hostVeth)),
             ("names", .array(names.map { .string($0) })),
             ("extraHosts", .array(extraHosts.map { .string($0.0 + ":" + $0.1) })),
@@ -86,15 +99,29 @@ struct NetworkAttachment {
         ])
     }
 
-    init(id: String, network: String, netns: String, names: [String], extraHosts: [(String, String)], ports: [PortMapping], conflist: JSON, bridge: String) {
-        self.id = id; self.network = network; self.netns = netns; self.names = names; self.extraHosts = extraHosts
-        self.ports = ports; self.conflist = conflist; self.bridge = bridge
-        address = ""; prefix = 0; gateway = ""; hostVeth = ""
+    init(
+        id: String, network: String, netns: String, names: [String], extraHosts: [(String, String)],
+        ports: [PortMapping], conflist: JSON, bridge: String
+    ) {
+        self.id = id
+        self.network = network
+        self.netns = netns
+        self.names = names
+        self.extraHosts = extraHosts
+        self.ports = ports
+        self.conflist = conflist
+        self.bridge = bridge
+        address = ""
+        prefix = 0
+        gateway = ""
+        hostVeth = ""
     }
 
     init?(id: String, json j: JSON) {
         guard let network = j["network"]?.stringValue, let conflist = j["conflist"] else { return nil }
-        self.id = id; self.network = network; self.conflist = conflist
+        self.id = id
+        self.network = network
+        self.conflist = conflist
         netns = j["netns"]?.stringValue ?? ""
         address = j["address"]?.stringValue ?? ""
         prefix = Int(j["prefix"]?.int64Value ?? 0)
@@ -102,7 +129,9 @@ struct NetworkAttachment {
         bridge = j["bridge"]?.stringValue ?? ""
         hostVeth = j["hostVeth"]?.stringValue ?? ""
         names = j["names"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        extraHosts = (j["extraHosts"]?.arrayValue?.compactMap(\.stringValue) ?? []).compactMap { try? DNSFiles.parseAddHost($0) }
+        extraHosts = (j["extraHosts"]?.arrayValue?.compactMap(\.stringValue) ?? []).compactMap {
+            try? DNSFiles.parseAddHost($0)
+        }
         ports = (j["ports"]?.arrayValue?.compactMap(\.stringValue) ?? []).compactMap { try? PortMapping($0) }
         result = j["result"].flatMap { $0.isNull ? nil : $0 }
     }
@@ -119,7 +148,8 @@ struct NetworkAttachment {
             gateway = ip["gateway"]?.stringValue ?? ""
         }
         // The bridge plugin lists: the bridge, the host end of the veth, the container's end (with "sandbox").
-        hostVeth = interfaces.first { $0["sandbox"] == nil && $0["name"]?.stringValue != bridge }?["name"]?.stringValue ?? ""
+        hostVeth =
+            interfaces.first { $0["sandbox"] == nil && $0["name"]?.stringValue != bridge }?["name"]?.stringValue ?? ""
     }
 }
 
@@ -132,7 +162,8 @@ public enum ContainerNetwork {
     static func members(of network: String, store: StateStore) -> [NetworkAttachment] {
         store.ids().compactMap { id in
             guard let bytes = readFile(attachmentPath(store.directory(id))), let j = try? JSON.parse(bytes),
-                  let a = NetworkAttachment(id: id, json: j), a.network == network else { return nil }
+                let a = NetworkAttachment(id: id, json: j), a.network == network
+            else { return nil }
             return a
         }
     }
@@ -141,7 +172,8 @@ public enum ContainerNetwork {
     /// With `check`, the plugins' CNI CHECK says whether the kernel still holds what ADD made.
     public static func inspect(id: String, stateDir: String, check: Bool) -> JSON? {
         guard let bytes = readFile(attachmentPath(stateDir)), let j = try? JSON.parse(bytes),
-              let a = NetworkAttachment(id: id, json: j) else { return nil }
+            let a = NetworkAttachment(id: id, json: j)
+        else { return nil }
         var doc: [(key: String, value: JSON)] = [
             ("network", .string(a.network)), ("address", .string(a.address.isEmpty ? "" : "\(a.address)/\(a.prefix)")),
             ("gateway", .string(a.gateway)), ("bridge", .string(a.bridge)), ("hostVeth", .string(a.hostVeth)),
@@ -162,7 +194,9 @@ public enum ContainerNetwork {
         let ann = spec.annotations ?? [:]
         let ports = try (ann[NetworkAnnotation.ports] ?? "").split(separator: ",").map { try PortMapping(String($0)) }
         let dns = (ann[NetworkAnnotation.dns] ?? "").split(separator: ",").map(String.init)
-        let extra = try (ann[NetworkAnnotation.addHosts] ?? "").split(separator: ",").map { try DNSFiles.parseAddHost(String($0)) }
+        let extra = try (ann[NetworkAnnotation.addHosts] ?? "").split(separator: ",").map {
+            try DNSFiles.parseAddHost(String($0))
+        }
         for d in dns where !DNSFiles.isIPAddress(d) { throw SkiffError("--dns \(d): not an IP address") }
         if !ports.isEmpty && (mode == "none" || mode == "host") {
             throw SkiffError("--publish needs a bridge network: with --network \(mode) there is nothing to publish to")
@@ -172,20 +206,29 @@ public enum ContainerNetwork {
 
         // The three files, in the state directory; bind-mounted read-only over the image's.
         let ownNetwork = mode != "host"
-        try writeFile(dir + "/resolv.conf", DNSFiles.resolvConf(host: readText(DNSFiles.hostResolvConf) ?? "",
-                                                                 resolved: readText(DNSFiles.resolvedUpstreams),
-                                                                 ownNetwork: ownNetwork, dns: dns))
+        try writeFile(
+            dir + "/resolv.conf",
+            DNSFiles.resolvConf(
+                host: readText(DNSFiles.hostResolvConf) ?? "",
+                resolved: readText(DNSFiles.resolvedUpstreams),
+                ownNetwork: ownNetwork, dns: dns))
         try writeFile(dir + "/hostname", hostname + "\n")
         let hostsText: String
         if mode == "host" {
-            hostsText = (readText("/etc/hosts") ?? "") + DNSFiles.hosts(own: nil, extra: extra, peers: [], network: nil).split(separator: "\n").dropFirst(3).map { $0 + "\n" }.joined()
+            hostsText =
+                (readText("/etc/hosts") ?? "")
+                + DNSFiles.hosts(own: nil, extra: extra, peers: [], network: nil).split(separator: "\n").dropFirst(3)
+                .map { $0 + "\n" }.joined()
         } else {
             hostsText = DNSFiles.hosts(own: nil, extra: extra, peers: [], network: nil)
         }
         try writeFile(dir + "/hosts", hostsText)
         var mounts = spec.mounts ?? []
         for f in ["resolv.conf", "hosts", "hostname"] {
-            mounts.append(Mount(destination: "/etc/" + f, type: "bind", source: dir + "/" + f, options: ["rbind", "ro", "nosuid", "nodev", "noexec"]))
+            mounts.append(
+                Mount(
+                    destination: "/etc/" + f, type: "bind", source: dir + "/" + f,
+                    options: ["rbind", "ro", "nosuid", "nodev", "noexec"]))
         }
         spec.mounts = mounts
         Explain.note("dns files", "\(dir)/{resolv.conf,hosts,hostname} → /etc (read-only bind mounts)")
@@ -201,8 +244,9 @@ public enum ContainerNetwork {
             try checkPortsFree(ports, network: networks, store: store, id: id)
             let list = try networks.conflist(def)
             let netns = dir + "/netns"
-            var attachment = NetworkAttachment(id: id, network: def.name, netns: netns, names: names, extraHosts: extra,
-                                               ports: ports, conflist: list, bridge: def.bridge)
+            var attachment = NetworkAttachment(
+                id: id, network: def.name, netns: netns, names: names, extraHosts: extra,
+                ports: ports, conflist: list, bridge: def.bridge)
             try createNetns(at: netns)
             // Written before ADD: whatever happens next, teardown knows what to undo.
             try writeFileAtomic(attachmentPath(dir), attachment.json.serialized(indent: "  ") + "\n")
@@ -210,14 +254,17 @@ public enum ContainerNetwork {
             try CNI.runList(.add, list: loopbackList, CNI.Attachment(containerID: id, netns: netns, ifname: "lo"))
             let result: JSON?
             do {
-                result = try CNI.runList(.add, list: list, at, runtimeConfig: ["portMappings": .array(ports.map(\.json))])
+                result = try CNI.runList(
+                    .add, list: list, at, runtimeConfig: ["portMappings": .array(ports.map(\.json))])
             } catch {
                 // Undo whatever part of the list got done (DEL tolerates the rest).
                 _ = try? CNI.runList(.del, list: list, at, runtimeConfig: ["portMappings": .array(ports.map(\.json))])
                 throw error
             }
             if let result { attachment.read(result: result) }
-            guard !attachment.address.isEmpty else { throw SkiffError("CNI ADD \(def.name): the result has no address") }
+            guard !attachment.address.isEmpty else {
+                throw SkiffError("CNI ADD \(def.name): the result has no address")
+            }
             try writeFileAtomic(attachmentPath(dir), attachment.json.serialized(indent: "  ") + "\n")
             try rewriteHosts(network: def.name, store: store, extraMember: attachment)
             explainReadBack(attachment)
@@ -250,7 +297,10 @@ public enum ContainerNetwork {
             let err = errno
             // Back to the host's network namespace whatever happened.
             try sys("setns(host network namespace)") { sk_setns(saved, Int32(truncatingIfNeeded: SK_CLONE_NEWNET)) }
-            if bound != 0 { unlink(path); throw SkiffError("mount --bind netns on \(path): \(errnoText(err))", code: err) }
+            if bound != 0 {
+                unlink(path)
+                throw SkiffError("mount --bind netns on \(path): \(errnoText(err))", code: err)
+            }
         }
     }
 
@@ -266,9 +316,11 @@ public enum ContainerNetwork {
         }
         for other in store.ids() where other != id {
             guard let bytes = readFile(attachmentPath(store.directory(other))), let j = try? JSON.parse(bytes),
-                  let a = NetworkAttachment(id: other, json: j) else { continue }
+                let a = NetworkAttachment(id: other, json: j)
+            else { continue }
             for p in ports where a.ports.contains(where: { $0.hostPort == p.hostPort && $0.proto == p.proto }) {
-                throw SkiffError("--publish \(p): host port \(p.hostPort)/\(p.proto) is already published by container \"\(other)\"")
+                throw SkiffError(
+                    "--publish \(p): host port \(p.hostPort)/\(p.proto) is already published by container \"\(other)\"")
             }
         }
         for p in ports {
@@ -281,7 +333,11 @@ public enum ContainerNetwork {
             addr.sin_family = sa_family_t(AF_INET)
             addr.sin_port = UInt16(p.hostPort).bigEndian
             addr.sin_addr.s_addr = (p.hostIP.isEmpty ? 0 : IPv4Subnet.parseAddress(p.hostIP)!).bigEndian
-            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            let rc = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
             if rc != 0 && errno == EADDRINUSE {
                 throw SkiffError("--publish \(p): host port \(p.hostPort)/\(p.proto) is already in use")
             }
@@ -290,17 +346,23 @@ public enum ContainerNetwork {
 
     /// Rewrite /etc/hosts of every container on `network` (in place: the bind mount pins
     /// the inode, a rename would not be seen). `extraMember` joins, `leaving` goes.
-    static func rewriteHosts(network: String, store: StateStore, extraMember: NetworkAttachment? = nil, leaving: String? = nil) throws {
+    static func rewriteHosts(
+        network: String, store: StateStore, extraMember: NetworkAttachment? = nil, leaving: String? = nil
+    ) throws {
         var all = members(of: network, store: store).filter { $0.id != leaving && $0.id != extraMember?.id }
         if let extraMember { all.append(extraMember) }
         let isDefault = network == NetworkStore.defaultName
         for m in all where !m.address.isEmpty {
             // As on docker0, containers on the default network do not see each other by name.
-            let peers = isDefault ? [] : all.filter { $0.id != m.id && !$0.address.isEmpty }.map { ($0.address, $0.names) }
+            let peers =
+                isDefault ? [] : all.filter { $0.id != m.id && !$0.address.isEmpty }.map { ($0.address, $0.names) }
             let text = DNSFiles.hosts(own: (m.address, m.names), extra: m.extraHosts, peers: peers, network: network)
             let path = store.directory(m.id) + "/hosts"
             guard fileExists(path) else { continue }
-            Explain.note("hosts file", "rewrite \(path) in place: \(m.names.joined(separator: " ")) \(m.address)" + (peers.isEmpty ? "" : ", peers " + peers.map { "\($0.1[0]) \($0.0)" }.joined(separator: ", ")))
+            Explain.note(
+                "hosts file",
+                "rewrite \(path) in place: \(m.names.joined(separator: " ")) \(m.address)"
+                    + (peers.isEmpty ? "" : ", peers " + peers.map { "\($0.1[0]) \($0.0)" }.joined(separator: ", ")))
             try writeFile(path, text)
         }
     }
@@ -309,9 +371,14 @@ public enum ContainerNetwork {
     static func explainReadBack(_ a: NetworkAttachment) {
         guard Explain.enabled else { return }
         func show(_ what: String, _ args: [String], filter: (String) -> Bool = { _ in true }) {
-            guard let (st, out, _) = try? Captured.run(args[0], args: args, env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]), st == 0 else { return }
+            guard
+                let (st, out, _) = try? Captured.run(args[0], args: args, env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]),
+                st == 0
+            else { return }
             for line in String(decoding: out, as: UTF8.self).split(separator: "\n") where filter(String(line)) {
-                Explain.note(what, line.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ").replacingBackslashes)
+                Explain.note(
+                    what,
+                    line.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ").replacingBackslashes)
             }
         }
         let inNetns = ["/usr/bin/nsenter", "--net=" + a.netns, "/bin/ip"]
@@ -322,14 +389,23 @@ public enum ContainerNetwork {
         // The rules that name this container (its id in a comment, its address), and
         // those of the per-container chains they jump to (CNI-..., CNI-DN-...).
         for table in ["nat", "filter"] {
-            guard let (st, out, _) = try? Captured.run("/usr/sbin/iptables", args: ["iptables", "-w", "-t", table, "-S"], env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]), st == 0 else { continue }
+            guard
+                let (st, out, _) = try? Captured.run(
+                    "/usr/sbin/iptables", args: ["iptables", "-w", "-t", table, "-S"],
+                    env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]), st == 0
+            else { continue }
             let lines = String(decoding: out, as: UTF8.self).split(separator: "\n").map(String.init)
-            let mine = lines.filter { $0.hasPrefix("-A ") && ($0.contains("\"\(a.id)\"") || $0.contains(a.address + "/") || $0.contains(a.address + ":")) }
-            let chains = Set(mine.compactMap { l -> String? in
-                guard let r = l.firstRange(of: " -j CNI-") else { return nil }
-                let chain = "CNI-" + l[r.upperBound...].prefix { $0 != " " }
-                return chain.hasPrefix("CNI-HOSTPORT") || chain == "CNI-FORWARD" || chain == "CNI-ADMIN" ? nil : chain
-            })
+            let mine = lines.filter {
+                $0.hasPrefix("-A ")
+                    && ($0.contains("\"\(a.id)\"") || $0.contains(a.address + "/") || $0.contains(a.address + ":"))
+            }
+            let chains = Set(
+                mine.compactMap { l -> String? in
+                    guard let r = l.firstRange(of: " -j CNI-") else { return nil }
+                    let chain = "CNI-" + l[r.upperBound...].prefix { $0 != " " }
+                    return chain.hasPrefix("CNI-HOSTPORT") || chain == "CNI-FORWARD" || chain == "CNI-ADMIN"
+                        ? nil : chain
+                })
             for l in lines where mine.contains(l) || chains.contains(where: { l.hasPrefix("-A \($0) ") }) {
                 Explain.note(table + " rule", l.replacingBackslashes)
             }
@@ -342,15 +418,20 @@ public enum ContainerNetwork {
     /// mount, then the peers' /etc/hosts. Every step tolerates what is already gone.
     static func tearDown(id: String, dir: String, store: StateStore) {
         let netns = dir + "/netns"
-        if let bytes = readFile(attachmentPath(dir)), let j = try? JSON.parse(bytes), let a = NetworkAttachment(id: id, json: j) {
+        if let bytes = readFile(attachmentPath(dir)), let j = try? JSON.parse(bytes),
+            let a = NetworkAttachment(id: id, json: j)
+        {
             let networks = NetworkStore(root: store.root)
             _ = try? networks.locked {
                 let at = CNI.Attachment(containerID: id, netns: a.netns, ifname: ifname)
                 do {
-                    try CNI.runList(.del, list: a.conflist, at, runtimeConfig: ["portMappings": .array(a.ports.map(\.json))], cached: a.result)
+                    try CNI.runList(
+                        .del, list: a.conflist, at, runtimeConfig: ["portMappings": .array(a.ports.map(\.json))],
+                        cached: a.result)
                 } catch { Log.warn("network \(a.network): \((error as? SkiffError)?.message ?? "\(error)")") }
                 sweepMasquerade(network: a.network, id: id)
-                _ = try? CNI.runList(.del, list: loopbackList, CNI.Attachment(containerID: id, netns: a.netns, ifname: "lo"))
+                _ = try? CNI.runList(
+                    .del, list: loopbackList, CNI.Attachment(containerID: id, netns: a.netns, ifname: "lo"))
                 unlink(attachmentPath(dir))
                 try? rewriteHosts(network: a.network, store: store, leaving: id)
             }
@@ -371,14 +452,18 @@ public enum ContainerNetwork {
     static func sweepMasquerade(network: String, id: String) {
         let env = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
         let ipt = "/usr/sbin/iptables"
-        guard let (st, out, _) = try? Captured.run(ipt, args: ["iptables", "-w", "-t", "nat", "-L", "POSTROUTING", "-n", "--line-numbers"], env: env),
-              st == 0 else { return }
+        guard
+            let (st, out, _) = try? Captured.run(
+                ipt, args: ["iptables", "-w", "-t", "nat", "-L", "POSTROUTING", "-n", "--line-numbers"], env: env),
+            st == 0
+        else { return }
         let comment = "/* name: \"\(network)\" id: \"\(id)\" */"
-        let rules = String(decoding: out, as: UTF8.self).split(separator: "\n").filter { $0.hasSuffix(comment) }.compactMap { line -> (Int, String)? in
-            let f = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard f.count > 1, let n = Int(f[0]) else { return nil }
-            return (n, String(f[1]))
-        }
+        let rules = String(decoding: out, as: UTF8.self).split(separator: "\n").filter { $0.hasSuffix(comment) }
+            .compactMap { line -> (Int, String)? in
+                let f = line.split(separator: " ", omittingEmptySubsequences: true)
+                guard f.count > 1, let n = Int(f[0]) else { return nil }
+                return (n, String(f[1]))
+            }
         for (n, chain) in rules.sorted(by: { $0.0 > $1.0 }) {
             Explain.note("leftover rule", "iptables -t nat -D POSTROUTING \(n) (\(chain), \(comment))")
             _ = try? Captured.run(ipt, args: ["iptables", "-w", "-t", "nat", "-D", "POSTROUTING", String(n)], env: env)
@@ -393,13 +478,15 @@ public enum ContainerNetwork {
     /// is as ADD left it, else the plugin's complaint.
     public static func check(id: String, stateDir: String) -> String? {
         guard let bytes = readFile(attachmentPath(stateDir)), let j = try? JSON.parse(bytes),
-              let a = NetworkAttachment(id: id, json: j) else { return nil }
+            let a = NetworkAttachment(id: id, json: j)
+        else { return nil }
         do {
-            try CNI.runList(.check, list: a.conflist, CNI.Attachment(containerID: id, netns: a.netns, ifname: ifname),
-                            runtimeConfig: ["portMappings": .array(a.ports.map(\.json))], cached: a.result,
-                            // portmap 1.1.1 (Debian 12) also checks for an IPv6 DNAT chain it never
-                            // made for an IPv4-only container, and fails (containernetworking/plugins#819).
-                            skipping: ["portmap"])
+            try CNI.runList(
+                .check, list: a.conflist, CNI.Attachment(containerID: id, netns: a.netns, ifname: ifname),
+                runtimeConfig: ["portMappings": .array(a.ports.map(\.json))], cached: a.result,
+                // portmap 1.1.1 (Debian 12) also checks for an IPv6 DNAT chain it never
+                // made for an IPv4-only container, and fails (containernetworking/plugins#819).
+                skipping: ["portmap"])
             return nil
         } catch { return (error as? SkiffError)?.message ?? "\(error)" }
     }
@@ -416,7 +503,8 @@ extension QuickRun {
     static func networkAnnotations(_ o: QuickRunOptions, into spec: inout Spec) throws {
         let ports = try o.publish.map { try PortMapping($0) }
         if !ports.isEmpty && (o.network == "none" || o.network == "host") {
-            throw SkiffError("--publish \(o.publish[0]): needs a bridge network (--network \(o.network) has no ports of its own)")
+            throw SkiffError(
+                "--publish \(o.publish[0]): needs a bridge network (--network \(o.network) has no ports of its own)")
         }
         for d in o.dns where !DNSFiles.isIPAddress(d) { throw SkiffError("--dns \(d): not an IP address") }
         let hosts = try o.addHosts.map { try DNSFiles.parseAddHost($0) }

@@ -10,13 +10,15 @@ import SkiffSpec
 
 /// An IPv4 prefix such as 10.88.0.0/16.
 public struct IPv4Subnet: Equatable, CustomStringConvertible {
-    public let address: UInt32   // host byte order, host bits cleared
+    public let address: UInt32 // host byte order, host bits cleared
     public let prefix: Int
     var mask: UInt32 { prefix == 0 ? 0 : ~UInt32(0) << (32 - prefix) }
 
     public init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let p = Int(parts[1]), (0...32).contains(p), let a = IPv4Subnet.parseAddress(String(parts[0])) else { return nil }
+        guard parts.count == 2, let p = Int(parts[1]), (0...32).contains(p),
+            let a = IPv4Subnet.parseAddress(String(parts[0]))
+        else { return nil }
         prefix = p
         address = a & (p == 0 ? 0 : ~UInt32(0) << (32 - p))
     }
@@ -62,25 +64,34 @@ public struct NetworkDefinition {
         ]
         // The default route through the bridge; an internal network has none.
         ipam.append(("routes", isInternal ? .array([]) : .array([.object([("dst", "0.0.0.0/0")])])))
-        var plugins: [JSON] = [.object([
-            ("type", "bridge"), ("bridge", .string(bridge)),
-            // isGateway: the bridge gets the .1 address and the kernel forwards (ip_forward=1).
-            ("isGateway", .bool(!isInternal)),
-            // ipMasq: a MASQUERADE rule for traffic leaving the subnet (outbound NAT).
-            ("ipMasq", .bool(!isInternal)),
-            // hairpinMode: a container can reach itself through its own published port.
-            ("hairpinMode", true),
-            ("ipam", .object(ipam)),
-        ])]
+        var plugins: [JSON] = [
+            .object([
+                ("type", "bridge"), ("bridge", .string(bridge)),
+                // isGateway: the bridge gets the .1 address and the kernel forwards (ip_forward=1).
+                ("isGateway", .bool(!isInternal)),
+                // ipMasq: a MASQUERADE rule for traffic leaving the subnet (outbound NAT).
+                ("ipMasq", .bool(!isInternal)),
+                // hairpinMode: a container can reach itself through its own published port.
+                ("hairpinMode", true),
+                ("ipam", .object(ipam)),
+            ])
+        ]
         if !isInternal {
             // portmap: -p HOST:CTR as DNAT rules; snat makes 127.0.0.1 work (route_localnet + masquerade).
-            plugins.append(.object([("type", "portmap"), ("capabilities", .object([("portMappings", true)])), ("snat", true)]))
+            plugins.append(
+                .object([("type", "portmap"), ("capabilities", .object([("portMappings", true)])), ("snat", true)]))
             // firewall: accept the container's forwarded traffic even where FORWARD's policy is DROP.
             plugins.append(.object([("type", "firewall"), ("backend", "iptables")]))
         }
         return .object([
             ("cniVersion", .string(CNI.version)), ("name", .string(name)),
-            ("skiff", .object([("subnet", .string(subnet.description)), ("bridge", .string(bridge)), ("internal", .bool(isInternal))])),
+            (
+                "skiff",
+                .object([
+                    ("subnet", .string(subnet.description)), ("bridge", .string(bridge)),
+                    ("internal", .bool(isInternal)),
+                ])
+            ),
             ("plugins", .array(plugins)),
         ])
     }
@@ -109,12 +120,17 @@ public struct NetworkStore {
 
     static func validate(name: String, flag: String? = nil) throws {
         let what = flag.map { "\($0) \(name)" } ?? "network name \"\(name)\""
-        let ok = !name.isEmpty && name.utf8.count <= 12 && name.unicodeScalars.first.map { CharacterClass.alnum($0) } == true
+        let ok =
+            !name.isEmpty && name.utf8.count <= 12 && name.unicodeScalars.first.map { CharacterClass.alnum($0) } == true
             && name.unicodeScalars.allSatisfy { CharacterClass.alnum($0) || "_.-".unicodeScalars.contains($0) }
         guard ok else {
-            throw SkiffError("\(what): use 1 to 12 letters, digits, '_', '.' or '-' (its bridge is sk-NAME, and Linux allows 15 characters)")
+            throw SkiffError(
+                "\(what): use 1 to 12 letters, digits, '_', '.' or '-' (its bridge is sk-NAME, and Linux allows 15 characters)"
+            )
         }
-        guard name != "host" && name != "none" else { throw SkiffError("\(what): reserved (--network \(name) is built in)") }
+        guard name != "host" && name != "none" else {
+            throw SkiffError("\(what): reserved (--network \(name) is built in)")
+        }
     }
 
     /// `--network NAME` names a network that can be used: a valid name that exists.
@@ -126,15 +142,20 @@ public struct NetworkStore {
     public func load(_ name: String) throws -> NetworkDefinition {
         guard let bytes = readFile(path(name)) else {
             if name == NetworkStore.defaultName {
-                return NetworkDefinition(name: name, subnet: NetworkStore.defaultSubnet, bridge: NetworkStore.defaultBridge, isInternal: false)
+                return NetworkDefinition(
+                    name: name, subnet: NetworkStore.defaultSubnet, bridge: NetworkStore.defaultBridge,
+                    isInternal: false)
             }
             throw SkiffError("network \"\(name)\" not found (create it with: skiff network create \(name))")
         }
         let list = try JSON.parse(bytes)
-        guard let s = list["skiff"], let subnet = s["subnet"]?.stringValue.flatMap(IPv4Subnet.init), let bridge = s["bridge"]?.stringValue else {
+        guard let s = list["skiff"], let subnet = s["subnet"]?.stringValue.flatMap(IPv4Subnet.init),
+            let bridge = s["bridge"]?.stringValue
+        else {
             throw SkiffError("\(path(name)): not a network skiff made")
         }
-        return NetworkDefinition(name: name, subnet: subnet, bridge: bridge, isInternal: s["internal"]?.boolValue ?? false)
+        return NetworkDefinition(
+            name: name, subnet: subnet, bridge: bridge, isInternal: s["internal"]?.boolValue ?? false)
     }
 
     /// Every network written so far, plus the default one.
@@ -158,7 +179,9 @@ public struct NetworkStore {
     public func create(name: String, subnet: String?, isInternal: Bool) throws -> NetworkDefinition {
         try NetworkStore.validate(name: name)
         return try locked {
-            guard !fileExists(path(name)) && name != NetworkStore.defaultName else { throw SkiffError("network \"\(name)\" already exists") }
+            guard !fileExists(path(name)) && name != NetworkStore.defaultName else {
+                throw SkiffError("network \"\(name)\" already exists")
+            }
             let others = all()
             var chosen: IPv4Subnet
             if let text = subnet {
@@ -169,16 +192,21 @@ public struct NetworkStore {
                 if let o = others.first(where: { $0.subnet.overlaps(s) }) {
                     throw SkiffError("--subnet \(s): overlaps network \"\(o.name)\" (\(o.subnet))")
                 }
-                if let r = NetworkStore.hostRoutes().first(where: { $0.0.overlaps(s) && !others.map(\.bridge).contains($0.1) }) {
+                if let r = NetworkStore.hostRoutes().first(where: {
+                    $0.0.overlaps(s) && !others.map(\.bridge).contains($0.1)
+                }) {
                     throw SkiffError("--subnet \(s): overlaps the host's route to \(r.0) on \(r.1)")
                 }
             } else {
                 // The first free /24 of 10.89.0.0/16.
                 let routes = NetworkStore.hostRoutes().filter { r in !others.map(\.bridge).contains(r.1) }.map(\.0)
                 let base = IPv4Subnet("10.89.0.0/24")!.address
-                guard let free = (0..<256).map({ IPv4Subnet(address: base + UInt32($0) << 8, prefix: 24) }).first(where: { c in
-                    !others.contains { $0.subnet.overlaps(c) } && !routes.contains { $0.overlaps(c) }
-                }) else { throw SkiffError("no free /24 left in 10.89.0.0/16: give --subnet") }
+                guard
+                    let free = (0..<256).map({ IPv4Subnet(address: base + UInt32($0) << 8, prefix: 24) }).first(where: {
+                        c in
+                        !others.contains { $0.subnet.overlaps(c) } && !routes.contains { $0.overlaps(c) }
+                    })
+                else { throw SkiffError("no free /24 left in 10.89.0.0/16: give --subnet") }
                 chosen = free
             }
             let def = NetworkDefinition(name: name, subnet: chosen, bridge: "sk-" + name, isInternal: isInternal)
@@ -193,13 +221,18 @@ public struct NetworkStore {
         try locked {
             let def = try load(name)
             let users = ContainerNetwork.members(of: name, store: containers).map(\.id)
-            guard users.isEmpty else { throw SkiffError("network \"\(name)\" is in use by \(users.joined(separator: ", "))") }
+            guard users.isEmpty else {
+                throw SkiffError("network \"\(name)\" is in use by \(users.joined(separator: ", "))")
+            }
             unlink(path(name))
             removeAll(ipamDir + "/" + name)
             if isDirectory("/sys/class/net/\(def.bridge)") {
                 // No CNI plugin deletes a bridge (they outlive containers): iproute2 does.
-                let (st, _, err) = try Captured.run("/sbin/ip", args: ["ip", "link", "delete", def.bridge, "type", "bridge"], env: [])
-                Explain.note("remove bridge", "ip link delete \(def.bridge) = \(st == 0 ? "ok" : String(decoding: err, as: UTF8.self))")
+                let (st, _, err) = try Captured.run(
+                    "/sbin/ip", args: ["ip", "link", "delete", def.bridge, "type", "bridge"], env: [])
+                Explain.note(
+                    "remove bridge",
+                    "ip link delete \(def.bridge) = \(st == 0 ? "ok" : String(decoding: err, as: UTF8.self))")
             }
         }
     }
@@ -210,7 +243,9 @@ public struct NetworkStore {
         let lines = (readText("/proc/net/route") ?? "").split(separator: "\n").dropFirst()
         return lines.compactMap { line in
             let f = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
-            guard f.count >= 8, let dst = UInt32(f[1], radix: 16), let mask = UInt32(f[7], radix: 16), mask != 0 else { return nil }
+            guard f.count >= 8, let dst = UInt32(f[1], radix: 16), let mask = UInt32(f[7], radix: 16), mask != 0 else {
+                return nil
+            }
             // The file holds network byte order, printed as a little-endian number.
             let prefix = mask.nonzeroBitCount
             return (IPv4Subnet(address: dst.byteSwapped, prefix: prefix), String(f[0]))
@@ -235,10 +270,17 @@ extension NetworkStore {
             ("gateway", def.isInternal ? .null : .string(def.subnet.gateway)), ("bridge", .string(def.bridge)),
             ("bridgeExists", .bool(isDirectory("/sys/class/net/\(def.bridge)"))),
             ("internal", .bool(def.isInternal)), ("config", .string(path(name))),
-            ("containers", .array(members.map { m in
-                .object([("id", .string(m.id)), ("address", .string("\(m.address)/\(m.prefix)")), ("names", .array(m.names.map { .string($0) })),
-                         ("ports", .array(m.ports.map { .string($0.description) }))])
-            })),
+            (
+                "containers",
+                .array(
+                    members.map { m in
+                        .object([
+                            ("id", .string(m.id)), ("address", .string("\(m.address)/\(m.prefix)")),
+                            ("names", .array(m.names.map { .string($0) })),
+                            ("ports", .array(m.ports.map { .string($0.description) })),
+                        ])
+                    })
+            ),
         ])
     }
 }
