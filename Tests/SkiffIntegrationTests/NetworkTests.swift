@@ -246,6 +246,8 @@ final class NetworkTests: XCTestCase {
             "skiff: --publish: network \"intnet\" is --internal: nothing from outside may reach it")
         XCTAssertEqual(s.skiff(["network", "rm", "intnet"]).code, 0)
         XCTAssertEqual(networkLeftovers(s, id: "natted", ip: nil), [])
+        server.terminate() // the test's own "outside" server: not a leak of skiff's
+        server.waitUntilExit()
         finish(s)
     }
 
