@@ -1,4 +1,4 @@
-// linux.resources -> cgroup v2 files (Sources/SkiffRuntime/CgroupResources.swift): the
+// linux.resources -> cgroup v2 files (Sources/SkiffRuntime/Cgroups/CgroupResources.swift): the
 // conversions runc uses, the exact writes, what `update` merges. Pure functions: no root.
 import SkiffSpec
 import XCTest

@@ -1,4 +1,4 @@
-// The device cgroup's BPF program (Sources/SkiffRuntime/DeviceFilter.swift), checked the
+// The device cgroup's BPF program (Sources/SkiffRuntime/Cgroups/DeviceFilter.swift), checked the
 // way youki checks its own: the test runs the generated instructions in a small eBPF
 // interpreter (the eight opcodes the generator emits) for every device type, major, minor
 // and access that matters, and compares each verdict with the rule list read as the

@@ -1,4 +1,4 @@
-// Mount options as runc reads them (Sources/SkiffRuntime/Mounts.swift), and the other
+// Mount options as runc reads them (Sources/SkiffRuntime/Rootfs/Mounts.swift), and the other
 // small pure helpers of the rootfs and cgroup code.
 import CShim
 import XCTest

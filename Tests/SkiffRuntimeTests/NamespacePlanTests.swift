@@ -1,5 +1,5 @@
 // Which namespaces clone3 creates and which the child unshares later
-// (Sources/SkiffRuntime/Namespaces.swift: NamespacePlan).
+// (Sources/SkiffRuntime/Namespaces/Namespaces.swift: NamespacePlan).
 import CShim
 import SkiffSpec
 import XCTest

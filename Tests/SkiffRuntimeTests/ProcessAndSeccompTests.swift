@@ -1,5 +1,5 @@
 // The pure parts of the process setup and of the seccomp filter builder
-// (Sources/SkiffRuntime/ProcessSetup.swift, Seccomp.swift).
+// (Sources/SkiffRuntime/Process/ProcessSetup.swift, Seccomp.swift).
 import CSeccomp
 import Glibc
 import SkiffSpec

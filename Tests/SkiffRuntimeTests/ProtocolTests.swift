@@ -1,4 +1,4 @@
-// The skiff <-> init/exec handshake (Sources/SkiffRuntime/Sync.swift), without root:
+// The skiff <-> init/exec handshake (Sources/SkiffRuntime/Process/Sync.swift), without root:
 // the encoding of every message, and what each side does when the other sends
 // something else than what the table says (it throws, naming both; never a silent exit).
 import Glibc

@@ -1,4 +1,4 @@
-// `skiff run --rootfs` flags -> an OCI spec (Sources/SkiffRuntime/QuickRun.swift), with
+// `skiff run --rootfs` flags -> an OCI spec (Sources/SkiffRuntime/QuickRun/QuickRun.swift), with
 // Docker's defaults. Pure apart from reading the image's /etc/passwd (a temp directory here).
 import Glibc
 import SkiffSpec
