@@ -332,12 +332,7 @@ public struct Runtime {
         let pid = launched.record.pid
         defer { launched.sync.close() }
         do {
-            try launched.sync.send(.start)
-            // The socket closes on execve (close-on-exec); an error comes first otherwise.
-            if let (msg, _) = try launched.sync.receive() {
-                if case .error(let e) = msg { throw e.skiffError }
-                throw SkiffError("handshake: expected the end of the handshake, received \"\(msg.name)\"", code: EPROTO)
-            }
+            try launched.sync.startAndAwaitExec()
         } catch {
             try? delete(id: id, force: true); throw error
         }

@@ -182,12 +182,7 @@ struct Monitor {
             err[1] = -1
         }
         do {
-            try launched.sync.send(.start)
-            // The socket closes on execve (close-on-exec); an error comes first otherwise.
-            if let (msg, _) = try launched.sync.receive() {
-                if case .error(let e) = msg { throw e.skiffError }
-                throw SkiffError("handshake: expected the end of the handshake, received \"\(msg.name)\"", code: EPROTO)
-            }
+            try launched.sync.startAndAwaitExec()
         } catch {
             if let master = launched.master { close(master) }
             if options.reuseStateDir {

@@ -192,6 +192,17 @@ struct SyncSocket {
         }
     }
 
+    /// Foreground start (skiff stays init's parent): send "start", then wait for the end of
+    /// the handshake. The socket closes on execve (close-on-exec); an error comes first
+    /// otherwise.
+    func startAndAwaitExec() throws {
+        try send(.start)
+        if let (msg, _) = try receive() {
+            if case .error(let e) = msg { throw e.skiffError }
+            throw SkiffError("handshake: expected the end of the handshake, received \"\(msg.name)\"", code: EPROTO)
+        }
+    }
+
     func close() { _ = Glibc.close(fd) }
 }
 
