@@ -147,11 +147,22 @@ final class IsolationTests: XCTestCase {
         s.assertNothingLeftBehind()
     }
 
+    /// --no-pivot (MS_MOVE + chroot): the host's tree stays under the container's root in
+    /// its mount namespace. It must not be visible, and the way back to it (a chroot escape)
+    /// needs CAP_SYS_CHROOT, which the default capabilities do not give.
     func testNoPivot() throws {
         let s = try Sandbox()
-        let r = s.skiff(["run", "--no-pivot", "-b", try s.bundle(args: ["cat", "/etc/alpine-release"]), "np"])
+        let marker = s.dir.path // exists on the host only
+        let script = "cat /etc/alpine-release; test -e \(marker) && echo HOST-VISIBLE; grep -c ' \(marker)' /proc/self/mountinfo; "
+            + "mkdir /tmp/x && chroot /tmp/x /bin/true 2>&1 | head -1"
+        let b = try s.bundle(args: ["sh", "-c", script]) { c in
+            var mounts = c["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]])
+            c["mounts"] = mounts
+        }
+        let r = s.skiff(["run", "--no-pivot", "-b", b, "np"])
         XCTAssertEqual(r.code, 0, r.stderr)
-        XCTAssertEqual(r.out, "3.20.3")
+        XCTAssertEqual(r.out, "3.20.3\n0\nchroot: can't change root directory to '/tmp/x': Operation not permitted")
         s.assertNothingLeftBehind()
     }
 

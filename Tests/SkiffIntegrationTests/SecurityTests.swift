@@ -543,6 +543,12 @@ final class SecurityTests: XCTestCase {
             } else if r.err.contains("lies outside the container's root filesystem") {
                 refusedOutside = true
             }
+            // Every refusal is skiff's own, for a reason that keeps the program off that
+            // directory: outside the root, not a directory (a file or socket), or no such fd.
+            let cwdReasons = ["lies outside the container's root filesystem; refusing it (CVE-2024-21626)",
+                              "Not a directory", "No such file or directory"].map { "skiff: process.cwd /proc/self/fd/\(n): \($0)" }
+            XCTAssertEqual(r.code, 1)
+            XCTAssertTrue(cwdReasons.contains(r.err), "process.cwd /proc/self/fd/\(n): \(r.err)")
             let a = try s.bundle("a\(n)", args: ["/proc/self/fd/\(n)"])
             let r2 = s.skiff(["--log", log, "run", "-b", a, "arg\(n)"])
             // Refused by skiff for the exact reason, before anything ran: a host binary
