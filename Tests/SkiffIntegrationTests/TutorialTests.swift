@@ -1,7 +1,8 @@
 // docs/tutorial.md and its French twin docs/tutorial.fr.md are executable: every ```console block's "$ " lines are run in order
 // with /bin/sh, and their output must match the lines shown ("..." matches any text
 // within a line; a line of just "..." matches any number of lines). Blocks tagged
-// `console cgroup2` need a full cgroup v2 hierarchy (the VM suite runs them). Both files must
+// `console cgroup2` need a full cgroup v2 hierarchy (the VM suite runs them); blocks tagged
+// `console vm-network` change the machine's network and run only in the VM. Both files must
 // have the same commands, in the same order, so that the translation cannot drift.
 import Foundation
 import XCTest
