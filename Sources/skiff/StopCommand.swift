@@ -34,10 +34,8 @@ enum StopCommand: Command {
 enum RestartCommand: Command {
     static let name = "restart"
     static let summary = "stop, then start again, detached quick-run containers"
-    static let arguments = "[-t SECONDS] <container-id>..."
-    static let flags = [
-        Flag(names: ["time", "t"], takesValue: true, help: "seconds to wait after SIGTERM before SIGKILL (default 10)")
-    ]
+    static let arguments = StopCommand.arguments
+    static let flags = StopCommand.flags
     static let flagsAnywhere = true
 
     static func run(_ args: ParsedArgs, _ global: Global) throws -> Int32 {

@@ -415,7 +415,7 @@ final class ReviewFindingTests: XCTestCase {
         let b = try s.bundle(args: ["true"]) { c in
             var l = c["linux"] as? [String: Any] ?? [:]
             l["namespaces"] = (l["namespaces"] as! [[String: Any]]).map { ns in
-                ns["type"] as? String == "network" ? ["type": "network", "path": "/proc/1/ns/net"] : ns
+                ns["type"] as? String == "network" ? ["type": "network", "path": "/proc/\(getpid())/ns/net"] : ns
             }
             l["sysctl"] = ["net.ipv4.ip_unprivileged_port_start": "77"]
             c["linux"] = l
@@ -427,7 +427,7 @@ final class ReviewFindingTests: XCTestCase {
         XCTAssertEqual(r.code, 1)
         XCTAssertEqual(
             r.err,
-            "skiff: linux.sysctl[\"net.ipv4.ip_unprivileged_port_start\"]: the network namespace /proc/1/ns/net is the host's; refusing to change the host's settings"
+            "skiff: linux.sysctl[\"net.ipv4.ip_unprivileged_port_start\"]: the network namespace /proc/\(getpid())/ns/net is the host's; refusing to change the host's settings"
         )
         if r.code == 0 {
             try before.write(

@@ -24,23 +24,12 @@ struct Spawned {
         }
         let devnull = stdin < 0 ? open("/dev/null", O_RDONLY | O_CLOEXEC) : -1
         defer { if devnull >= 0 { close(devnull) } }
-        let envList: [String] = ["PATH=/usr/bin:/bin", "LC_ALL=C"]
-        let cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
-        let cEnv: [UnsafeMutablePointer<CChar>?] = envList.map { strdup($0) } + [nil]
-        defer { for p in cArgs + cEnv { free(p) } }
-        flushStdio()
-        let pid = sk_clone3(0, -1)
-        if pid < 0 { throw SkiffError("fork: \(errnoText())") }
-        if pid == 0 {
-            // The child: wire fds, drop CAP_MKNOD if asked, exec. Nothing else.
-            dup2(stdin >= 0 ? stdin : devnull, 0)
-            if stdout >= 0 { dup2(stdout, 1) } else { dup2(2, 1) }
-            if stderr >= 0 { dup2(stderr, 2) }
-            sk_reset_signal_handlers()
-            sk_sigmask_all(1)
+        // The child drops CAP_MKNOD if asked (device entries of a layer then fail), nothing else.
+        let pid = try Subprocess.spawn(
+            path, args: args, env: ["PATH=/usr/bin:/bin", "LC_ALL=C"], stdin: stdin >= 0 ? stdin : devnull,
+            stdout: stdout, stderr: stderr
+        ) {
             if dropMknod && cap_drop_bound(cap_value_t(CAP_MKNOD)) != 0 { _exit(126) }
-            execve(path, cArgs, cEnv)
-            _exit(127)
         }
         return Spawned(pid: pid, name: args[0])
     }

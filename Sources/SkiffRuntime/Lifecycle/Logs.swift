@@ -13,19 +13,7 @@ public struct LogRecord: Equatable {
 
 public enum LogFile {
     /// Now, in RFC 3339 with nanoseconds (the CRI format keeps all nine digits).
-    static func timestamp() -> String {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        var t = ts.tv_sec
-        var tmv = tm()
-        gmtime_r(&t, &tmv)
-        func pad(_ v: Int, _ w: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, w - s.count)) + s
-        }
-        return "\(pad(Int(tmv.tm_year) + 1900, 4))-\(pad(Int(tmv.tm_mon) + 1, 2))-\(pad(Int(tmv.tm_mday), 2))T"
-            + "\(pad(Int(tmv.tm_hour), 2)):\(pad(Int(tmv.tm_min), 2)):\(pad(Int(tmv.tm_sec), 2)).\(pad(ts.tv_nsec, 9))Z"
-    }
+    static func timestamp() -> String { rfc3339Now(fixedWidth: true) }
 
     /// The complete records in `bytes` (up to the last newline) and how many bytes they used.
     public static func parse(_ bytes: ArraySlice<UInt8>) -> (records: [LogRecord], used: Int) {

@@ -132,32 +132,17 @@ enum Captured {
         try sys("pipe") { pipe(&outFds) }
         try sys("pipe") { pipe(&errFds) }
         for fd in inFds + outFds + errFds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        flushStdio()
-        let pid = sk_clone3(0, -1)
-        if pid < 0 {
+        let pid: pid_t
+        do {
+            pid = try Subprocess.spawn(path, args: args, env: env, stdin: inFds[0], stdout: outFds[1], stderr: errFds[1])
+        } catch {
             for fd in inFds + outFds + errFds { close(fd) }
-            throw SkiffError("fork: \(errnoText())")
-        }
-        if pid == 0 {
-            dup2(inFds[0], 0)
-            dup2(outFds[1], 1)
-            dup2(errFds[1], 2)
-            sk_reset_signal_handlers()
-            sk_sigmask_all(1)
-            let cArgs = args.map { strdup($0) } + [nil]
-            let cEnv = env.map { strdup($0) } + [nil]
-            execve(path, cArgs, cEnv)
-            let msg = "exec \(path): \(errnoText())\n"
-            _ = write(2, msg, msg.utf8.count)
-            _exit(127)
+            throw error
         }
         close(inFds[0])
         close(outFds[1])
         close(errFds[1])
-        let old = signal(SIGPIPE, SIG_IGN)
-        try? writeAll(inFds[1], Array(text.utf8))
-        signal(SIGPIPE, old)
-        close(inFds[1])
+        Subprocess.feed(inFds[1], text)
         var out: [UInt8] = []
         var err: [UInt8] = []
         var fds = [

@@ -4,33 +4,43 @@ import CShim
 import Glibc
 
 enum Subprocess {
-    /// `stdinFd` >= 0: the program reads that fd (a file) instead of `text`.
-    static func run(_ path: String, args: [String], env: [String], stdin text: String = "", stdinFd: Int32 = -1,
-                    timeout: Int? = nil) throws {
-        var pipeFds: [Int32] = [0, 0]
-        try sys("pipe") { pipe(&pipeFds) }
-        for fd in pipeFds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    /// fork + execve of a helper program, the one way skiff starts one (hooks, tar, CNI
+    /// plugins, image tools): `stdin`, `stdout`, `stderr` become its fds 0-2 (stdout -1:
+    /// skiff's stderr, since skiff's own stdout carries command output; stderr -1: skiff's).
+    /// The child only wires fds, resets signals, runs `inChild` (async-signal-safe work
+    /// only, e.g. dropping a capability) and execs. The strings are copied before the fork.
+    static func spawn(_ path: String, args: [String], env: [String], stdin: Int32, stdout: Int32 = -1, stderr: Int32 = -1,
+                      inChild: () -> Void = {}) throws -> pid_t {
+        let cArgs = args.map { strdup($0) } + [nil]
+        let cEnv = env.map { strdup($0) } + [nil]
+        defer { for p in cArgs + cEnv { free(p) } }
+        let failure = Array("exec \(path): ".utf8)
         flushStdio()
         let pid = sk_clone3(0, -1)
-        if pid < 0 { close(pipeFds[0]); close(pipeFds[1]); throw SkiffError("fork: \(errnoText())") }
+        if pid < 0 { throw SkiffError("fork: \(errnoText())") }
         if pid == 0 {
-            dup2(stdinFd >= 0 ? stdinFd : pipeFds[0], 0)
-            dup2(2, 1) // stdout too goes to stderr: skiff's own stdout carries command output
+            dup2(stdin, 0)
+            dup2(stdout >= 0 ? stdout : 2, 1)
+            if stderr >= 0 { dup2(stderr, 2) }
             sk_reset_signal_handlers()
             sk_sigmask_all(1)
-            let cArgs = args.map { strdup($0) } + [nil]
-            let cEnv = env.map { strdup($0) } + [nil]
+            inChild()
             execve(path, cArgs, cEnv)
-            let msg = "exec \(path): \(errnoText())\n"
-            _ = write(2, msg, msg.utf8.count)
+            let why = String(cString: strerror(errno)) + "\n"
+            _ = failure.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+            _ = write(2, why, why.utf8.count)
             _exit(127)
         }
-        close(pipeFds[0])
-        // The program may not read its stdin: never die of SIGPIPE over it. While SIGPIPE is
-        // blocked (foreground `run` blocks every signal for its signalfd), an ignored one is
-        // not dropped but stays pending, and would kill skiff once unblocked: take it here.
+        return pid
+    }
+
+    /// Write `text` to the pipe a child reads, then close it. The program may not read its
+    /// stdin: never die of SIGPIPE over it. While SIGPIPE is blocked (foreground `run`
+    /// blocks every signal for its signalfd), an ignored one is not dropped but stays
+    /// pending, and would kill skiff once unblocked: take it here.
+    static func feed(_ fd: Int32, _ text: String) {
         let old = signal(SIGPIPE, SIG_IGN)
-        try? writeAll(pipeFds[1], Array(text.utf8))
+        try? writeAll(fd, Array(text.utf8))
         var pending = sigset_t()
         if sigpending(&pending) == 0, sigismember(&pending, SIGPIPE) == 1 {
             var pipeOnly = sigset_t()
@@ -40,7 +50,21 @@ enum Subprocess {
             _ = sigtimedwait(&pipeOnly, nil, &now)
         }
         signal(SIGPIPE, old)
-        close(pipeFds[1])
+        close(fd)
+    }
+
+    /// `stdinFd` >= 0: the program reads that fd (a file) instead of `text`.
+    static func run(_ path: String, args: [String], env: [String], stdin text: String = "", stdinFd: Int32 = -1,
+                    timeout: Int? = nil) throws {
+        var pipeFds: [Int32] = [0, 0]
+        try sys("pipe") { pipe(&pipeFds) }
+        for fd in pipeFds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let pid: pid_t
+        do { pid = try spawn(path, args: args, env: env, stdin: stdinFd >= 0 ? stdinFd : pipeFds[0]) } catch {
+            close(pipeFds[0]); close(pipeFds[1]); throw error
+        }
+        close(pipeFds[0])
+        feed(pipeFds[1], text)
 
         let pidfd = sk_pidfd_open(pid)
         defer { if pidfd >= 0 { close(pidfd) } }

@@ -198,20 +198,23 @@ func sleepMillis(_ ms: Int) {
     while nanosleep(&ts, &left) != 0 && errno == EINTR { ts = left }
 }
 
-/// RFC 3339 time with nanoseconds in UTC, as Go prints time.Time in JSON.
-func rfc3339Now() -> String {
+/// RFC 3339 time with nanoseconds in UTC: as Go prints time.Time in JSON (trailing zeros
+/// of the fraction dropped), or with all nine digits (`fixedWidth`, the CRI log format).
+func rfc3339Now(fixedWidth: Bool = false) -> String {
     var ts = timespec()
     clock_gettime(CLOCK_REALTIME, &ts)
     var t = ts.tv_sec
     var tmv = tm()
     gmtime_r(&t, &tmv)
-    func pad(_ v: Int32, _ w: Int) -> String {
-        let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s
+    func pad(_ v: Int, _ w: Int) -> String {
+        let s = String(v)
+        return String(repeating: "0", count: max(0, w - s.count)) + s
     }
-    var nanos = String(ts.tv_nsec)
-    nanos = String(repeating: "0", count: 9 - nanos.count) + nanos
-    while nanos.hasSuffix("0") { nanos.removeLast() }
-    return "\(tmv.tm_year + 1900)-\(pad(tmv.tm_mon + 1, 2))-\(pad(tmv.tm_mday, 2))T\(pad(tmv.tm_hour, 2)):\(pad(tmv.tm_min, 2)):\(pad(tmv.tm_sec, 2))" + (nanos.isEmpty ? "" : "." + nanos) + "Z"
+    var nanos = pad(ts.tv_nsec, 9)
+    while !fixedWidth && nanos.hasSuffix("0") { nanos.removeLast() }
+    return "\(pad(Int(tmv.tm_year) + 1900, 4))-\(pad(Int(tmv.tm_mon) + 1, 2))-\(pad(Int(tmv.tm_mday), 2))T"
+        + "\(pad(Int(tmv.tm_hour), 2)):\(pad(Int(tmv.tm_min), 2)):\(pad(Int(tmv.tm_sec), 2))"
+        + (nanos.isEmpty ? "" : "." + nanos) + "Z"
 }
 
 /// Flush C stdio before fork/exec so buffered text is not written twice.
