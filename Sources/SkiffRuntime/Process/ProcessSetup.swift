@@ -32,9 +32,8 @@ enum ProcessSetup {
             capabilities.extra = [sysAdmin]
         }
         try setOOMScoreAdj(process.oomScoreAdj)
-        // Until execve resets it, the container's processes must not read this one's
-        // /proc/PID/{exe,fd,mem} (init did this first thing; for exec it is done here).
-        _ = sk_set_dumpable(0)
+        // Not dumpable since before any namespace join: init and exec both see to it first
+        // thing (CVE-2016-9962), so nothing is left to do here.
         try changeDirectory(process.cwd)
         let env = environment(process)
         let args = process.args ?? []
