@@ -97,6 +97,7 @@ public enum LinuxSeccompAction: String, SpecEnum {
 /// An architecture (system call ABI) a seccomp filter applies to.
 public enum Arch: String, SpecEnum {
     case x86 = "SCMP_ARCH_X86"
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     case x86_64 = "SCMP_ARCH_X86_64"
     case x32 = "SCMP_ARCH_X32"
     case arm = "SCMP_ARCH_ARM"

@@ -20,16 +20,22 @@ extension LinuxSeccomp {
     /// on `arch` (the architecture skiff runs on by default).
     public static func skiffDefault(capabilities: [String], arch: Arch = Arch.native) -> LinuxSeccomp {
         let caps = Set(capabilities)
-        var rules = [LinuxSyscall(names: SeccompProfile.allowed + (SeccompProfile.archAllowed[arch] ?? []), action: .allow)]
+        var rules = [
+            LinuxSyscall(names: SeccompProfile.allowed + (SeccompProfile.archAllowed[arch] ?? []), action: .allow)
+        ]
 
         // personality(2): only the harmless personas (query, Linux, 32-bit, uname26).
         for persona: UInt64 in [0x0, 0x8, 0x20000, 0x20008, 0xffff_ffff] {
-            rules.append(LinuxSyscall(names: ["personality"], action: .allow,
-                                      args: [LinuxSeccompArg(index: 0, value: persona, op: .equalTo)]))
+            rules.append(
+                LinuxSyscall(
+                    names: ["personality"], action: .allow,
+                    args: [LinuxSeccompArg(index: 0, value: persona, op: .equalTo)]))
         }
         // socket(2): every family but AF_VSOCK (40), which reaches the hypervisor.
-        rules.append(LinuxSyscall(names: ["socket"], action: .allow,
-                                  args: [LinuxSeccompArg(index: 0, value: 40, op: .notEqual)]))
+        rules.append(
+            LinuxSyscall(
+                names: ["socket"], action: .allow,
+                args: [LinuxSeccompArg(index: 0, value: 40, op: .notEqual)]))
 
         for (cap, names) in SeccompProfile.byCapability where caps.contains(cap) {
             rules.append(LinuxSyscall(names: names, action: .allow))
@@ -38,14 +44,20 @@ extension LinuxSeccomp {
             // clone(2) for threads and processes, not for new namespaces: the
             // CLONE_NEW* bits must all be clear. (s390 swaps clone's first two arguments.)
             let flagsArg: UInt = arch == .s390 || arch == .s390x ? 1 : 0
-            rules.append(LinuxSyscall(names: ["clone"], action: .allow,
-                                      args: [LinuxSeccompArg(index: flagsArg, value: SeccompProfile.cloneNamespaceFlags, valueTwo: 0, op: .maskedEqual)]))
+            rules.append(
+                LinuxSyscall(
+                    names: ["clone"], action: .allow,
+                    args: [
+                        LinuxSeccompArg(
+                            index: flagsArg, value: SeccompProfile.cloneNamespaceFlags, valueTwo: 0, op: .maskedEqual)
+                    ]))
             // clone3(2) passes its flags in memory, where seccomp cannot look: make it
             // "not implemented" so the C library falls back to clone(2), checked above.
             rules.append(LinuxSyscall(names: ["clone3"], action: .errno, errnoRet: 38)) // ENOSYS
         }
-        return LinuxSeccomp(defaultAction: .errno, defaultErrnoRet: 1, // EPERM
-                            architectures: SeccompProfile.compatibleArchitectures[arch] ?? [arch], syscalls: rules)
+        return LinuxSeccomp(
+            defaultAction: .errno, defaultErrnoRet: 1, // EPERM
+            architectures: SeccompProfile.compatibleArchitectures[arch] ?? [arch], syscalls: rules)
     }
 }
 
@@ -53,17 +65,17 @@ extension Arch {
     /// The architecture this build of Skiff runs on.
     public static var native: Arch {
         #if arch(x86_64)
-        return .x86_64
+            return .x86_64
         #elseif arch(arm64)
-        return .aarch64
+            return .aarch64
         #elseif arch(s390x)
-        return .s390x
+            return .s390x
         #elseif arch(powerpc64le)
-        return .ppc64le
+            return .ppc64le
         #elseif arch(riscv64)
-        return .riscv64
+            return .riscv64
         #else
-        return .x86_64
+            return .x86_64
         #endif
     }
 }
@@ -87,16 +99,19 @@ public enum SeccompProfile {
 
     /// Allowed for every container, grouped by what they are for. Names this
     /// libseccomp or architecture does not know are skipped when the filter is built.
-    static let allowed: [String] = files + memory + processes + identity + signals + time + events + network + ipc + misc
+    static let allowed: [String] =
+        files + memory + processes + identity + signals + time + events + network + ipc + misc
 
     static let files = [
         "access", "chdir", "chmod", "chown", "chown32", "close", "close_range", "copy_file_range", "creat", "dup",
         "dup2", "dup3", "faccessat", "faccessat2", "fadvise64", "fadvise64_64", "fallocate", "fanotify_mark", "fchdir",
-        "fchmod", "fchmodat", "fchmodat2", "fchown", "fchown32", "fchownat", "fcntl", "fcntl64", "fdatasync", "fgetxattr",
+        "fchmod", "fchmodat", "fchmodat2", "fchown", "fchown32", "fchownat", "fcntl", "fcntl64", "fdatasync",
+        "fgetxattr",
         "flistxattr", "flock", "fremovexattr", "fsetxattr", "fstat", "fstat64", "fstatat64", "fstatfs", "fstatfs64",
         "fsync", "ftruncate", "ftruncate64", "futimesat", "getcwd", "getdents", "getdents64", "getxattr",
         "inotify_add_watch", "inotify_init", "inotify_init1", "inotify_rm_watch", "lchown", "lchown32", "lgetxattr",
-        "link", "linkat", "listxattr", "llistxattr", "_llseek", "lremovexattr", "lseek", "lsetxattr", "lstat", "lstat64",
+        "link", "linkat", "listxattr", "llistxattr", "_llseek", "lremovexattr", "lseek", "lsetxattr", "lstat",
+        "lstat64",
         "mkdir", "mkdirat", "mknod", "mknodat", "name_to_handle_at", "newfstatat", "open", "openat", "openat2",
         "pread64", "preadv", "preadv2", "pwrite64", "pwritev", "pwritev2", "read", "readahead", "readlink",
         "readlinkat", "readv", "removexattr", "rename", "renameat", "renameat2", "rmdir", "sendfile", "sendfile64",
@@ -169,7 +184,9 @@ public enum SeccompProfile {
     static let archAllowed: [Arch: [String]] = [
         .x86_64: ["arch_prctl", "modify_ldt"],
         .x86: ["modify_ldt"],
-        .aarch64: ["arm_fadvise64_64", "arm_sync_file_range", "sync_file_range2", "breakpoint", "cacheflush", "set_tls"],
+        .aarch64: [
+            "arm_fadvise64_64", "arm_sync_file_range", "sync_file_range2", "breakpoint", "cacheflush", "set_tls",
+        ],
         .arm: ["arm_fadvise64_64", "arm_sync_file_range", "sync_file_range2", "breakpoint", "cacheflush", "set_tls"],
         .ppc64le: ["sync_file_range2", "swapcontext"],
         .s390x: ["s390_pci_mmio_read", "s390_pci_mmio_write", "s390_runtime_instr"],
@@ -178,12 +195,18 @@ public enum SeccompProfile {
 
     /// Calls allowed only with a capability, because they need it.
     static let byCapability: [(String, [String])] = [
-        ("CAP_SYS_ADMIN", [
-            "bpf", "clone", "clone3", "fanotify_init", "fsconfig", "fsmount", "fsopen", "fspick", "lookup_dcookie",
-            "mount", "mount_setattr", "move_mount", "open_tree", "perf_event_open", "pivot_root", "quotactl",
-            "quotactl_fd", "setdomainname", "sethostname", "setns", "syslog", "umount", "umount2", "unshare",
-        ]),
-        ("CAP_SYS_PTRACE", ["kcmp", "pidfd_getfd", "process_madvise", "process_vm_readv", "process_vm_writev", "ptrace"]),
+        (
+            "CAP_SYS_ADMIN",
+            [
+                "bpf", "clone", "clone3", "fanotify_init", "fsconfig", "fsmount", "fsopen", "fspick", "lookup_dcookie",
+                "mount", "mount_setattr", "move_mount", "open_tree", "perf_event_open", "pivot_root", "quotactl",
+                "quotactl_fd", "setdomainname", "sethostname", "setns", "syslog", "umount", "umount2", "unshare",
+            ]
+        ),
+        (
+            "CAP_SYS_PTRACE",
+            ["kcmp", "pidfd_getfd", "process_madvise", "process_vm_readv", "process_vm_writev", "ptrace"]
+        ),
         ("CAP_SYS_BOOT", ["reboot"]),
         ("CAP_SYS_CHROOT", ["chroot"]),
         ("CAP_SYS_MODULE", ["delete_module", "init_module", "finit_module"]),

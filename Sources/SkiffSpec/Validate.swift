@@ -288,7 +288,10 @@ public func cleanPath(_ path: String) -> String {
     var parts: [Substring] = []
     for p in path.split(separator: "/") {
         if p == "." { continue }
-        if p == ".." { _ = parts.popLast(); continue }
+        if p == ".." {
+            _ = parts.popLast()
+            continue
+        }
         parts.append(p)
     }
     return "/" + parts.joined(separator: "/")

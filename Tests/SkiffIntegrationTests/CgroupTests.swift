@@ -18,7 +18,9 @@ enum Cgroup2 {
         var found: [String] = []
         for line in info.split(separator: "\n") {
             let f = line.split(separator: " ")
-            if let dash = f.firstIndex(of: "-"), dash + 1 < f.count, f[dash + 1] == "cgroup2", f[3] == "/" { found.append(String(f[4])) }
+            if let dash = f.firstIndex(of: "-"), dash + 1 < f.count, f[dash + 1] == "cgroup2", f[3] == "/" {
+                found.append(String(f[4]))
+            }
         }
         return found.first { $0 == "/sys/fs/cgroup" } ?? found.first
     }()
@@ -36,11 +38,14 @@ enum Cgroup2 {
     /// files only). Under SKIFF_REQUIRE_CGROUP2=1 that is a failure instead.
     static func require(_ needed: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws {
         var reason: String?
-        if mount == nil { reason = "no cgroup2 hierarchy is mounted" }
-        else {
+        if mount == nil {
+            reason = "no cgroup2 hierarchy is mounted"
+        } else {
             let missing = needed.filter { !controllers.contains($0) }
             if !missing.isEmpty {
-                reason = "the cgroup v2 hierarchy at \(mount!) lacks \(missing.joined(separator: ", ")) (a full cgroup v2 runs in the VM: scripts/test-vm)"
+                reason =
+                    "the cgroup v2 hierarchy at \(mount!) lacks \(missing.joined(separator: ", ")) (a full cgroup "
+                    + "v2 runs in the VM: scripts/test-vm)"
             }
         }
         guard let reason else { return }
@@ -66,7 +71,8 @@ enum Cgroup2 {
     static func directory(_ path: String) -> String { mount! + path }
 
     static func read(_ path: String, _ file: String) -> String? {
-        (try? String(contentsOfFile: directory(path) + "/" + file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        (try? String(contentsOfFile: directory(path) + "/" + file, encoding: .utf8))?.trimmingCharacters(
+            in: .whitespacesAndNewlines)
     }
 
     static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: directory(path)) }
@@ -88,7 +94,9 @@ final class Background {
     init(_ program: String, _ args: [String]) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-bg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        for name in ["out", "err"] { FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: nil) }
+        for name in ["out", "err"] {
+            FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: nil)
+        }
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = args
         process.standardInput = FileHandle.nullDevice
@@ -104,12 +112,19 @@ final class Background {
     func wait(seconds: Double) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { process.terminate(); process.waitUntilExit(); return false }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+            return false
+        }
         return true
     }
 
     deinit {
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
         try? FileManager.default.removeItem(at: dir)
     }
 }
@@ -118,8 +133,10 @@ final class CgroupTests: XCTestCase {
     // MARK: helpers
 
     /// A bundle with linux.resources (and more) set by `resources`.
-    func bundle(_ s: Sandbox, _ name: String = "b", args: [String], resources: [String: Any] = [:],
-                edit: (inout [String: Any]) -> Void = { _ in }) throws -> String {
+    func bundle(
+        _ s: Sandbox, _ name: String = "b", args: [String], resources: [String: Any] = [:],
+        edit: (inout [String: Any]) -> Void = { _ in }
+    ) throws -> String {
         try s.bundle(name, args: args) { c in
             var linux = c["linux"] as! [String: Any]
             var r = linux["resources"] as? [String: Any] ?? [:]
@@ -157,9 +174,13 @@ final class CgroupTests: XCTestCase {
         let s = try Sandbox()
         let limit = 4 << 20
         let hog = ["awk", "BEGIN { s = \"x\"; while (1) s = s s }"]
-        let r = s.skiff(["run", "-b", try bundle(s, args: hog, resources: ["memory": ["limit": limit, "swap": limit]]), "oom"])
+        let r = s.skiff([
+            "run", "-b", try bundle(s, args: hog, resources: ["memory": ["limit": limit, "swap": limit]]), "oom",
+        ])
         XCTAssertEqual(r.code, 137, r.stderr)
-        XCTAssertTrue(r.stderr.contains("skiff: container process was killed by the kernel's OOM killer (memory limit 4 MiB)"), r.stderr)
+        XCTAssertTrue(
+            r.stderr.contains("skiff: container process was killed by the kernel's OOM killer (memory limit 4 MiB)"),
+            r.stderr)
         s.assertNothingLeftBehind()
     }
 
@@ -168,8 +189,12 @@ final class CgroupTests: XCTestCase {
         try Cgroup2.require(["memory"])
         let s = try Sandbox()
         let script = "cd /sys/fs/cgroup && for f in memory.max memory.low memory.swap.max; do echo $f $(cat $f); done"
-        let r = s.skiff(["run", "-b", try bundle(s, args: ["sh", "-c", script],
-                                                   resources: ["memory": ["limit": 32 << 20, "reservation": 8 << 20, "swap": 48 << 20]]), "mem"])
+        let r = s.skiff([
+            "run", "-b",
+            try bundle(
+                s, args: ["sh", "-c", script],
+                resources: ["memory": ["limit": 32 << 20, "reservation": 8 << 20, "swap": 48 << 20]]), "mem",
+        ])
         XCTAssertEqual(r.code, 0, r.stderr)
         let v = keyValues(r.stdout)
         XCTAssertEqual(v["memory.max"], 32 << 20)
@@ -182,15 +207,18 @@ final class CgroupTests: XCTestCase {
     func testEventsReportsOOM() throws {
         try Cgroup2.require(["memory"])
         let s = try Sandbox()
-        let b = try bundle(s, args: ["sh", "-c", "sleep 1; awk 'BEGIN { s = \"x\"; while (1) s = s s }'"],
-                           resources: ["memory": ["limit": 4 << 20, "swap": 4 << 20]])
+        let b = try bundle(
+            s, args: ["sh", "-c", "sleep 1; awk 'BEGIN { s = \"x\"; while (1) s = s s }'"],
+            resources: ["memory": ["limit": 4 << 20, "swap": 4 << 20]])
         XCTAssertEqual(s.skiff(["create", "-b", b, "ev"]).code, 0)
         let events = try Background(Env.skiff, ["--root", s.stateRoot, "events", "--interval", "30s", "ev"])
         usleep(300_000)
         XCTAssertEqual(s.skiff(["start", "ev"]).code, 0)
         XCTAssertTrue(events.wait(seconds: 60), "events did not end when the container stopped")
         let lines = events.stdout.split(separator: "\n").compactMap { json(String($0)) }
-        XCTAssertTrue(lines.contains { $0["type"] as? String == "oom" && $0["id"] as? String == "ev" }, events.stdout + events.stderr)
+        XCTAssertTrue(
+            lines.contains { $0["type"] as? String == "oom" && $0["id"] as? String == "ev" },
+            events.stdout + events.stderr)
         XCTAssertEqual(s.skiff(["delete", "ev"]).code, 0)
         s.assertNothingLeftBehind()
     }
@@ -206,14 +234,17 @@ final class CgroupTests: XCTestCase {
         let u = s.skiff(["update", "--memory", "64m", "up"])
         XCTAssertEqual(u.code, 0, u.stderr)
         XCTAssertEqual(Cgroup2.read(path, "memory.max"), "\(64 << 20)")
-        let r = s.skiff(["update", "--resources", "-", "up"], stdin: #"{"pids": {"limit": 42}, "memory": {"swap": -1}}"#)
+        let r = s.skiff(
+            ["update", "--resources", "-", "up"], stdin: #"{"pids": {"limit": 42}, "memory": {"swap": -1}}"#)
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertEqual(Cgroup2.read(path, "pids.max"), "42")
         XCTAssertEqual(Cgroup2.read(path, "memory.max"), "\(64 << 20)", "an update of swap alone keeps the limit")
         // checkBeforeUpdate refuses a limit below the current usage.
-        let low = s.skiff(["update", "--resources", "-", "up"], stdin: #"{"memory": {"limit": 4096, "checkBeforeUpdate": true}}"#)
+        let low = s.skiff(
+            ["update", "--resources", "-", "up"], stdin: #"{"memory": {"limit": 4096, "checkBeforeUpdate": true}}"#)
         XCTAssertEqual(low.code, 1)
-        XCTAssertTrue(low.err.hasPrefix("skiff: linux.resources.memory.limit: rejecting memory limit 4096 below usage"), low.err)
+        XCTAssertTrue(
+            low.err.hasPrefix("skiff: linux.resources.memory.limit: rejecting memory limit 4096 below usage"), low.err)
         XCTAssertEqual(s.skiff(["delete", "--force", "up"]).code, 0)
         XCTAssertFalse(Cgroup2.exists(path))
         s.assertNothingLeftBehind()
@@ -227,13 +258,18 @@ final class CgroupTests: XCTestCase {
         let s = try Sandbox()
         // The loop runs in a subshell: a failed fork ends the shell that tried it. With 5
         // pids: init's sh, the subshell, 3 sleeps; then the subshell's fork fails.
-        let script = "(for i in 1 2 3 4 5 6 7 8 9 10; do sleep 2 & echo started; done); sleep 3; cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/pids.events"
-        let r = s.skiff(["run", "-b", try bundle(s, args: ["sh", "-c", script], resources: ["pids": ["limit": 5]]), "pids"])
+        let script =
+            "(for i in 1 2 3 4 5 6 7 8 9 10; do sleep 2 & echo started; done); sleep 3; cat "
+            + "/sys/fs/cgroup/pids.max /sys/fs/cgroup/pids.events"
+        let r = s.skiff([
+            "run", "-b", try bundle(s, args: ["sh", "-c", script], resources: ["pids": ["limit": 5]]), "pids",
+        ])
         XCTAssertEqual(r.code, 0, r.stderr)
         let started = r.stdout.split(separator: "\n").filter { $0 == "started" }.count
         XCTAssertEqual(started, 3, r.stdout)
         XCTAssertTrue(r.stdout.contains("\n5\n"), r.stdout)
-        XCTAssertGreaterThanOrEqual(keyValues(r.stdout)["max"] ?? 0, 1, "pids.events counts the refused fork: \(r.stdout)")
+        XCTAssertGreaterThanOrEqual(
+            keyValues(r.stdout)["max"] ?? 0, 1, "pids.events counts the refused fork: \(r.stdout)")
         XCTAssertTrue(r.stderr.contains("can't fork"), r.stderr)
         s.assertNothingLeftBehind()
     }
@@ -243,8 +279,12 @@ final class CgroupTests: XCTestCase {
         try Cgroup2.require(["cpu"])
         let s = try Sandbox()
         let script = "cat /sys/fs/cgroup/cpu.max; timeout 1 sh -c 'while :; do :; done'; cat /sys/fs/cgroup/cpu.stat"
-        let r = s.skiff(["run", "-b", try bundle(s, args: ["sh", "-c", script],
-                                                   resources: ["cpu": ["quota": 10000, "period": 50000, "shares": 1024]]), "cpu"])
+        let r = s.skiff([
+            "run", "-b",
+            try bundle(
+                s, args: ["sh", "-c", script],
+                resources: ["cpu": ["quota": 10000, "period": 50000, "shares": 1024]]), "cpu",
+        ])
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertTrue(r.stdout.hasPrefix("10000 50000\n"), r.stdout)
         let stat = keyValues(r.stdout)
@@ -259,7 +299,10 @@ final class CgroupTests: XCTestCase {
         let s = try Sandbox()
         let cpu = ProcessInfo.processInfo.activeProcessorCount > 1 ? "1" : "0"
         let script = "cat /sys/fs/cgroup/cpuset.cpus.effective; grep Cpus_allowed_list /proc/self/status"
-        let r = s.skiff(["run", "-b", try bundle(s, args: ["sh", "-c", script], resources: ["cpu": ["cpus": cpu, "mems": "0"]]), "pin"])
+        let r = s.skiff([
+            "run", "-b", try bundle(s, args: ["sh", "-c", script], resources: ["cpu": ["cpus": cpu, "mems": "0"]]),
+            "pin",
+        ])
         XCTAssertEqual(r.code, 0, r.stderr)
         let lines = r.out.split(separator: "\n").map { $0.replacingOccurrences(of: "\t", with: " ") }
         XCTAssertEqual(lines, [cpu, "Cpus_allowed_list: \(cpu)"])
@@ -269,19 +312,33 @@ final class CgroupTests: XCTestCase {
     /// io.max throttles reads of the VM's disk (/dev/vda), given to the container.
     func testIOMaxThrottlesARealDisk() throws {
         try Cgroup2.require(["io"])
-        guard let devnum = (try? String(contentsOfFile: "/sys/block/vda/dev", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) else {
+        guard
+            let devnum = (try? String(contentsOfFile: "/sys/block/vda/dev", encoding: .utf8))?.trimmingCharacters(
+                in: .whitespacesAndNewlines)
+        else {
             if Cgroup2.required { XCTFail("no /dev/vda in the VM") }
             throw XCTSkip("no block device /dev/vda (the VM has one)")
         }
         let mm = devnum.split(separator: ":").compactMap { Int($0) }
         let s = try Sandbox()
         // 3 MiB at 1 MiB/s: at least 2 s (the first MiB may pass at once).
-        let script = "cat /sys/fs/cgroup/io.max; a=$(cut -d' ' -f1 /proc/uptime); dd if=/dev/vda of=/dev/null bs=64k count=48 2>/dev/null; b=$(cut -d' ' -f1 /proc/uptime); echo elapsed $(awk \"BEGIN { print int(($b - $a) * 1000) }\")"
-        let b = try bundle(s, args: ["sh", "-c", script], resources: [
-            "blockIO": ["throttleReadBpsDevice": [["major": mm[0], "minor": mm[1], "rate": 1 << 20]],
-                        "throttleWriteIOPSDevice": [["major": mm[0], "minor": mm[1], "rate": 100]]],
-            "devices": [["allow": false, "access": "rwm"], ["allow": true, "type": "b", "major": mm[0], "minor": mm[1], "access": "r"]],
-        ]) { c in
+        let script =
+            "cat /sys/fs/cgroup/io.max; a=$(cut -d' ' -f1 /proc/uptime); dd if=/dev/vda of=/dev/null bs=64k "
+            + "count=48 2>/dev/null; b=$(cut -d' ' -f1 /proc/uptime); echo elapsed $(awk \"BEGIN { print "
+            + "int(($b - $a) * 1000) }\")"
+        let b = try bundle(
+            s, args: ["sh", "-c", script],
+            resources: [
+                "blockIO": [
+                    "throttleReadBpsDevice": [["major": mm[0], "minor": mm[1], "rate": 1 << 20]],
+                    "throttleWriteIOPSDevice": [["major": mm[0], "minor": mm[1], "rate": 100]],
+                ],
+                "devices": [
+                    ["allow": false, "access": "rwm"],
+                    ["allow": true, "type": "b", "major": mm[0], "minor": mm[1], "access": "r"],
+                ],
+            ]
+        ) { c in
             var linux = c["linux"] as! [String: Any]
             linux["devices"] = [["path": "/dev/vda", "type": "b", "major": mm[0], "minor": mm[1]]]
             c["linux"] = linux
@@ -298,20 +355,30 @@ final class CgroupTests: XCTestCase {
     func testConversionsAndUnified() throws {
         try Cgroup2.require(["cpu", "io", "memory", "pids", "hugetlb"])
         let s = try Sandbox()
-        let files = ["cpu.weight", "cpu.max", "cpu.max.burst", "io.weight", "pids.max", "memory.high", "hugetlb.2MB.max"]
-        let script = "cd /sys/fs/cgroup && for f in \(files.joined(separator: " ")); do echo \"$f=$(cat $f | head -n 1)\"; done"
-        let r = s.skiff(["run", "-b", try bundle(s, args: ["sh", "-c", script], resources: [
-            "cpu": ["shares": 1024, "quota": 50000, "period": 100000, "burst": 10000],
-            "blockIO": ["weight": 500],
-            "pids": ["limit": -1],
-            "hugepageLimits": [["pageSize": "2MB", "limit": 0]],
-            "unified": ["memory.high": "\(24 << 20)"],
-        ]), "conv"])
-        XCTAssertEqual(r.code, 0, r.stderr)
-        XCTAssertEqual(r.out.split(separator: "\n").map(String.init), [
-            "cpu.weight=39", "cpu.max=50000 100000", "cpu.max.burst=10000", "io.weight=default 4950",
-            "pids.max=max", "memory.high=\(24 << 20)", "hugetlb.2MB.max=0",
+        let files = [
+            "cpu.weight", "cpu.max", "cpu.max.burst", "io.weight", "pids.max", "memory.high", "hugetlb.2MB.max",
+        ]
+        let script =
+            "cd /sys/fs/cgroup && for f in \(files.joined(separator: " ")); do echo \"$f=$(cat $f | head -n 1)\"; done"
+        let r = s.skiff([
+            "run", "-b",
+            try bundle(
+                s, args: ["sh", "-c", script],
+                resources: [
+                    "cpu": ["shares": 1024, "quota": 50000, "period": 100000, "burst": 10000],
+                    "blockIO": ["weight": 500],
+                    "pids": ["limit": -1],
+                    "hugepageLimits": [["pageSize": "2MB", "limit": 0]],
+                    "unified": ["memory.high": "\(24 << 20)"],
+                ]), "conv",
         ])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(
+            r.out.split(separator: "\n").map(String.init),
+            [
+                "cpu.weight=39", "cpu.max=50000 100000", "cpu.max.burst=10000", "io.weight=default 4950",
+                "pids.max=max", "memory.high=\(24 << 20)", "hugetlb.2MB.max=0",
+            ])
         s.assertNothingLeftBehind()
     }
 
@@ -347,8 +414,12 @@ final class CgroupTests: XCTestCase {
         r = try run("denyw", [denyAll, null.merging(["allow": false, "access": "w"]) { $1 }])
         XCTAssertEqual(r.out, "read-ok", r.stderr)
         // Denied, then allowed again by a later rule.
-        r = try run("allow", [denyAll, null.merging(["allow": false, "access": "rwm"]) { $1 },
-                              null.merging(["allow": true, "access": "rw"]) { $1 }])
+        r = try run(
+            "allow",
+            [
+                denyAll, null.merging(["allow": false, "access": "rwm"]) { $1 },
+                null.merging(["allow": true, "access": "rw"]) { $1 },
+            ])
         XCTAssertEqual(r.out, "read-ok\nwrite-ok", r.stderr)
         s.assertNothingLeftBehind()
     }
@@ -363,7 +434,11 @@ final class CgroupTests: XCTestCase {
         XCTAssertEqual(s.skiff(["run", "-d", "-b", try s.bundle(args: ["sh", "-c", loop]), "pz"]).code, 0)
         let pid = try pid(s, "pz")
         let counterFile = "/proc/\(pid)/root/dev/shm/counter"
-        func counter() -> Int { Int(((try? String(contentsOfFile: counterFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1 }
+        func counter() -> Int {
+            Int(
+                ((try? String(contentsOfFile: counterFile, encoding: .utf8)) ?? "").trimmingCharacters(
+                    in: .whitespacesAndNewlines)) ?? -1
+        }
         XCTAssertTrue(waitFor { counter() >= 2 })
 
         let p = s.skiff(["pause", "pz"])
@@ -392,13 +467,18 @@ final class CgroupTests: XCTestCase {
     func testPsAndKillAll() throws {
         try Cgroup2.require()
         let s = try Sandbox()
-        XCTAssertEqual(s.skiff(["run", "-d", "-b", try s.bundle(args: ["sh", "-c", "sleep 301 & sleep 302 & wait"]), "ps"]).code, 0)
+        XCTAssertEqual(
+            s.skiff(["run", "-d", "-b", try s.bundle(args: ["sh", "-c", "sleep 301 & sleep 302 & wait"]), "ps"]).code, 0
+        )
         let initPid = try pid(s, "ps")
         var pids: [Int] = []
-        XCTAssertTrue(waitFor {
-            pids = (try? JSONSerialization.jsonObject(with: Data(s.skiff(["ps", "--format", "json", "ps"]).stdout.utf8))) as? [Int] ?? []
-            return pids.count == 3
-        }, "\(pids)")
+        XCTAssertTrue(
+            waitFor {
+                pids =
+                    (try? JSONSerialization.jsonObject(
+                        with: Data(s.skiff(["ps", "--format", "json", "ps"]).stdout.utf8))) as? [Int] ?? []
+                return pids.count == 3
+            }, "\(pids)")
         XCTAssertTrue(pids.contains(initPid))
 
         let table = s.skiff(["ps", "ps"])
@@ -412,7 +492,13 @@ final class CgroupTests: XCTestCase {
 
         XCTAssertEqual(s.skiff(["kill", "--all", "ps", "KILL"]).code, 0)
         XCTAssertTrue(waitFor { self.status(s, "ps") == "stopped" })
-        XCTAssertTrue(waitFor { pids.allSatisfy { kill(pid_t($0), 0) != 0 || (try? String(contentsOfFile: "/proc/\($0)/stat", encoding: .utf8))?.contains(") Z") == true } })
+        XCTAssertTrue(
+            waitFor {
+                pids.allSatisfy {
+                    kill(pid_t($0), 0) != 0
+                        || (try? String(contentsOfFile: "/proc/\($0)/stat", encoding: .utf8))?.contains(") Z") == true
+                }
+            })
         XCTAssertEqual(s.skiff(["delete", "ps"]).code, 0)
         s.assertNothingLeftBehind()
     }
@@ -432,7 +518,9 @@ final class CgroupTests: XCTestCase {
         // Absolute cgroupsPath.
         let abs = "/skiff-test-\(UUID().uuidString.prefix(6))/c1"
         let b = try s.bundle("a", args: ["sleep", "300"]) { c in
-            var linux = c["linux"] as! [String: Any]; linux["cgroupsPath"] = abs; c["linux"] = linux
+            var linux = c["linux"] as! [String: Any]
+            linux["cgroupsPath"] = abs
+            c["linux"] = linux
         }
         XCTAssertEqual(s.skiff(["run", "-d", "-b", b, "abs"]).code, 0)
         XCTAssertEqual(Cgroup2.cgroup(of: try self.pid(s, "abs")), abs)
@@ -449,7 +537,8 @@ final class CgroupTests: XCTestCase {
     func testEventsStatsSchema() throws {
         try Cgroup2.require()
         let s = try Sandbox()
-        XCTAssertEqual(s.skiff(["run", "-d", "-b", try s.bundle(args: ["sh", "-c", "sleep 300 & wait"]), "st"]).code, 0)
+        XCTAssertEqual(
+            s.skiff(["run", "-d", "-b", try s.bundle(args: ["sh", "-c", "sleep 300 & wait"]), "st"]).code, 0)
         let r = s.skiff(["events", "--stats", "st"])
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertEqual(r.out.split(separator: "\n").count, 1)
@@ -457,7 +546,9 @@ final class CgroupTests: XCTestCase {
         XCTAssertEqual(e["type"] as? String, "stats")
         XCTAssertEqual(e["id"] as? String, "st")
         let data = try XCTUnwrap(e["data"] as? [String: Any])
-        for key in ["cpu", "cpuset", "memory", "pids", "blkio", "hugetlb", "intel_rdt"] { XCTAssertNotNil(data[key], key) }
+        for key in ["cpu", "cpuset", "memory", "pids", "blkio", "hugetlb", "intel_rdt"] {
+            XCTAssertNotNil(data[key], key)
+        }
         let cpu = try XCTUnwrap(data["cpu"] as? [String: Any])
         let usage = try XCTUnwrap(cpu["usage"] as? [String: Any])
         XCTAssertNotNil(usage["kernel"] as? Int)
@@ -504,9 +595,15 @@ final class CgroupTests: XCTestCase {
         ] as [(String, [String: Any], String)] {
             let r = s.skiff(["run", "-b", try bundle(s, name, args: ["true"], resources: resources), name])
             XCTAssertEqual(r.code, 1)
-            XCTAssertEqual(r.err, "skiff: \(field): the memory controller is not available in the cgroup v2 hierarchy at \(mount) (available: \(available))")
+            XCTAssertEqual(
+                r.err,
+                "skiff: \(field): the memory controller is not available in the cgroup v2 hierarchy at \(mount) "
+                    + "(available: \(available))"
+            )
         }
-        let pids = s.skiff(["create", "-b", try bundle(s, "p", args: ["true"], resources: ["pids": ["limit": 10]]), "p"])
+        let pids = s.skiff([
+            "create", "-b", try bundle(s, "p", args: ["true"], resources: ["pids": ["limit": 10]]), "p",
+        ])
         XCTAssertTrue(pids.err.contains("the pids controller is not available"), pids.err)
         // No resources: still runs.
         XCTAssertEqual(s.skiff(["run", "-b", try s.bundle("ok", args: ["true"]), "ok"]).code, 0)

@@ -123,7 +123,8 @@ final class DetachedTests: XCTestCase {
         XCTAssertEqual(r.out, "sleeper")
         XCTAssertEqual(
             r.err,
-            "skiff: stop sleeper: still running 1s after SIGTERM (a pid 1 without a SIGTERM handler ignores it; see --init): sent SIGKILL"
+            "skiff: stop sleeper: still running 1s after SIGTERM (a pid 1 without a SIGTERM handler ignores it; "
+                + "see --init): sent SIGKILL"
         )
         XCTAssertGreaterThanOrEqual(elapsed, 1.0) // the grace period was given
         XCTAssertLessThan(elapsed, 8.0) // and not the default 10 s
@@ -201,7 +202,8 @@ final class DetachedTests: XCTestCase {
         XCTAssertEqual(s.skiff(["start", "bun2"]).err, "skiff: cannot start a container that has stopped")
         XCTAssertEqual(
             s.skiff(["restart", "bun2"]).err,
-            "skiff: restart bun2: only a quick-run container (run --rootfs) can start again; a bundle container is created anew"
+            "skiff: restart bun2: only a quick-run container (run --rootfs) can start again; a bundle container "
+                + "is created anew"
         )
         XCTAssertEqual(s.skiff(["delete", "bun2"]).code, 0)
         s.assertNothingLeftBehind()
@@ -287,7 +289,8 @@ final class DetachedTests: XCTestCase {
         XCTAssertEqual(
             stop.err.split(separator: "\n"),
             [
-                "skiff: stop d: still running 0s after SIGTERM (a pid 1 without a SIGTERM handler ignores it; see --init): sent SIGKILL",
+                "skiff: stop d: still running 0s after SIGTERM (a pid 1 without a SIGTERM handler ignores it; see "
+                    + "--init): sent SIGKILL",
                 "skiff: container \"nope\" does not exist",
             ])
         XCTAssertEqual(status(s, "d"), "stopped")
@@ -397,7 +400,8 @@ final class DetachedTests: XCTestCase {
             (["start", "nope"], "skiff: container \"nope\" does not exist"),
             (
                 ["logs", "bun"],
-                "skiff: container \"bun\" has no captured output: a bundle container writes to skiff's own stdout and stderr (only detached quick-run containers, run -d --rootfs, keep a log)"
+                "skiff: container \"bun\" has no captured output: a bundle container writes to skiff's own stdout "
+                    + "and stderr (only detached quick-run containers, run -d --rootfs, keep a log)"
             ),
             (["stop", "-t", "-1", "ok"], "skiff: --time -1: expected a whole number of seconds, 0 or more"),
             (["restart", "-t", "soon", "ok"], "skiff: --time soon: expected a whole number of seconds, 0 or more"),

@@ -5,7 +5,10 @@ import XCTest
 final class ErrorTests: XCTestCase {
     func testBrokenConfigJSON() throws {
         let s = try Sandbox()
-        let r = s.skiff(["run", "-b", try s.rawBundle("x", config: "{\"ociVersion\": \"1.0.2\", \"process\": {\"args\": \"sh\""), "x"])
+        let r = s.skiff([
+            "run", "-b", try s.rawBundle("x", config: "{\"ociVersion\": \"1.0.2\", \"process\": {\"args\": \"sh\""),
+            "x",
+        ])
         XCTAssertEqual(r.code, 1)
         XCTAssertTrue(r.err.hasPrefix("skiff: config.json: invalid JSON at line 1"), r.err)
         XCTAssertEqual(r.err.split(separator: "\n").count, 1)
@@ -15,7 +18,9 @@ final class ErrorTests: XCTestCase {
     func testWrongTypeNamesThePath() throws {
         let s = try Sandbox()
         let b = try s.bundle(args: ["true"]) { c in
-            var p = c["process"] as! [String: Any]; p["args"] = "sh"; c["process"] = p
+            var p = c["process"] as! [String: Any]
+            p["args"] = "sh"
+            c["process"] = p
         }
         let r = s.skiff(["create", "-b", b, "x"])
         XCTAssertEqual(r.code, 1)
@@ -36,14 +41,17 @@ final class ErrorTests: XCTestCase {
         let b = try s.bundle(args: ["true"]) { $0["root"] = ["path": "/nonexistent/rootfs"] }
         let r = s.skiff(["run", "-b", b, "x"])
         XCTAssertEqual(r.code, 1)
-        XCTAssertEqual(r.err, "skiff: root.path: rootfs /nonexistent/rootfs is not a directory: No such file or directory")
+        XCTAssertEqual(
+            r.err, "skiff: root.path: rootfs /nonexistent/rootfs is not a directory: No such file or directory")
         s.assertNothingLeftBehind()
     }
 
     func testMissingExecutable() throws {
         let s = try Sandbox()
-        for (args, message) in [(["nosuchprogram"], "exec \"nosuchprogram\": executable file not found in $PATH"),
-                                (["/bin/nope"], "exec \"/bin/nope\": no such file or directory")] {
+        for (args, message) in [
+            (["nosuchprogram"], "exec \"nosuchprogram\": executable file not found in $PATH"),
+            (["/bin/nope"], "exec \"/bin/nope\": no such file or directory"),
+        ] {
             let r = s.skiff(["run", "-b", try s.bundle(args: args), "x"])
             XCTAssertEqual(r.code, 1)
             XCTAssertEqual(r.err, "skiff: \(message)")
@@ -56,7 +64,9 @@ final class ErrorTests: XCTestCase {
     func testBadCwd() throws {
         let s = try Sandbox()
         let b = try s.bundle(args: ["true"]) { c in
-            var p = c["process"] as! [String: Any]; p["cwd"] = "/etc/passwd"; c["process"] = p
+            var p = c["process"] as! [String: Any]
+            p["cwd"] = "/etc/passwd"
+            c["process"] = p
         }
         let r = s.skiff(["run", "-b", b, "x"])
         XCTAssertEqual(r.code, 1)
@@ -91,7 +101,9 @@ final class ErrorTests: XCTestCase {
     }
 
     func testUnknownCommandAndFlag() throws {
-        guard FileManager.default.isExecutableFile(atPath: Env.skiff) else { throw XCTSkip("no skiff binary at \(Env.skiff)") }
+        guard FileManager.default.isExecutableFile(atPath: Env.skiff) else {
+            throw XCTSkip("no skiff binary at \(Env.skiff)")
+        }
         let command = runProgram(Env.skiff, ["frobnicate"])
         XCTAssertEqual(command.code, 1)
         XCTAssertEqual(command.err, "skiff: unknown command \"frobnicate\" (see skiff --help)")

@@ -176,15 +176,18 @@ func handmadeLayout(_ dir: String, entries: String, wrongDiffID: Bool = false) -
             else:
                 i.size = len(body); t.addfile(i, io.BytesIO(body))
         t.close()
-        diff = "sha256:" + hashlib.sha256(raw.getvalue() + (b"x" if \(wrongDiffID ? "True" : "False") else b"")).hexdigest()
+        extra = b"x" if \(wrongDiffID ? "True" : "False") else b""
+        diff = "sha256:" + hashlib.sha256(raw.getvalue() + extra).hexdigest()
         layer, lsize = blob(gzip.compress(raw.getvalue()))
         config, csize = blob(json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/bin/true"]},
                                          "rootfs": {"type": "layers", "diff_ids": [diff]}}).encode())
-        manifest, msize = blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": csize},
-            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer, "size": lsize}]}).encode())
-        json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "digest": manifest, "size": msize, "annotations": {"org.opencontainers.image.ref.name": "1"}}]}, open(out + "/index.json", "w"))
+        oci = "application/vnd.oci.image."
+        manifest, msize = blob(json.dumps({"schemaVersion": 2, "mediaType": oci + "manifest.v1+json",
+            "config": {"mediaType": oci + "config.v1+json", "digest": config, "size": csize},
+            "layers": [{"mediaType": oci + "layer.v1.tar+gzip", "digest": layer, "size": lsize}]}).encode())
+        json.dump({"schemaVersion": 2, "manifests": [{"mediaType": oci + "manifest.v1+json",
+            "digest": manifest, "size": msize, "annotations": {"org.opencontainers.image.ref.name": "1"}}]},
+            open(out + "/index.json", "w"))
         open(out + "/oci-layout", "w").write('{"imageLayoutVersion": "1.0.0"}')
         print(layer + " " + diff)
         """
@@ -223,7 +226,8 @@ final class ImageTests: XCTestCase {
             s, cache,
             [
                 "run", "--rm", "--image", img.ociArchive, "sh", "-c",
-                "id -u; pwd; echo $GREETING; test -e /etc/motd || echo motd-gone; ls /etc/apk; test -e /big || echo big-gone; cat /etc/alpine-release",
+                "id -u; pwd; echo $GREETING; test -e /etc/motd || echo motd-gone; ls /etc/apk; test -e /big || "
+                    + "echo big-gone; cat /etc/alpine-release",
             ])
         XCTAssertEqual(r2.code, 0, r2.stderr)
         XCTAssertEqual(
@@ -592,10 +596,13 @@ final class ImageTests: XCTestCase {
         XCTAssertEqual(h.code, 0, h.stderr)
         let parts = h.out.split(separator: " ").map(String.init)
         let r = skiff(s, cache, ["run", "--rm", "--image", made + ":1", "true"])
+        let unpacked = "gzip -dc \(made)/blobs/sha256/\(parts[0].dropFirst(7)) | sha256sum | cut -d' ' -f1"
+        let realDiffID = runProgram("/bin/sh", ["-c", unpacked]).out
         XCTAssertEqual(r.code, 1)
         XCTAssertEqual(
             r.err,
-            "skiff: image \(made):1: layer \(parts[0]): its content does not match the config's diff_id \(parts[1]) (read sha256:\(runProgram("/bin/sh", ["-c", "gzip -dc \(made)/blobs/sha256/\(parts[0].dropFirst(7)) | sha256sum | cut -d' ' -f1"]).out))"
+            "skiff: image \(made):1: layer \(parts[0]): its content does not match the config's diff_id "
+                + "\(parts[1]) (read sha256:\(realDiffID))"
         )
         XCTAssertEqual(layerDirs(cache).filter { !$0.hasSuffix(".lock") }, [])
         // The same layout with the right diff_id runs.

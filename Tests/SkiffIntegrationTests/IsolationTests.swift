@@ -6,7 +6,8 @@ final class IsolationTests: XCTestCase {
     func testHostnameAndDomainname() throws {
         let s = try Sandbox()
         let b = try s.bundle(args: ["sh", "-c", "hostname; cat /proc/sys/kernel/domainname"]) {
-            $0["hostname"] = "box1"; $0["domainname"] = "example.org"
+            $0["hostname"] = "box1"
+            $0["domainname"] = "example.org"
         }
         let r = s.skiff(["run", "-b", b, "h"])
         XCTAssertEqual(r.code, 0, r.stderr)
@@ -16,7 +17,10 @@ final class IsolationTests: XCTestCase {
 
     func testPid1IsTheContainerProcess() throws {
         let s = try Sandbox()
-        let r = s.skiff(["run", "-b", try s.bundle(args: ["sh", "-c", "echo $$; cat /proc/1/comm; ls /proc | grep -c '^[0-9]'"]), "p"])
+        let r = s.skiff([
+            "run", "-b", try s.bundle(args: ["sh", "-c", "echo $$; cat /proc/1/comm; ls /proc | grep -c '^[0-9]'"]),
+            "p",
+        ])
         XCTAssertEqual(r.code, 0, r.stderr)
         let lines = r.out.split(separator: "\n")
         XCTAssertEqual(lines.first, "1")
@@ -37,8 +41,9 @@ final class IsolationTests: XCTestCase {
         // path under /proc or /sys): nothing else of the host's.
         let config = try XCTUnwrap(json(try String(contentsOfFile: b + "/config.json", encoding: .utf8)))
         let linux = try XCTUnwrap(config["linux"] as? [String: Any])
-        let expected = Set(["/"] + ((config["mounts"] as? [[String: Any]]) ?? []).compactMap { $0["destination"] as? String }
-                           + (linux["maskedPaths"] as? [String] ?? []) + (linux["readonlyPaths"] as? [String] ?? []))
+        let expected = Set(
+            ["/"] + ((config["mounts"] as? [[String: Any]]) ?? []).compactMap { $0["destination"] as? String }
+                + (linux["maskedPaths"] as? [String] ?? []) + (linux["readonlyPaths"] as? [String] ?? []))
         for p in points { XCTAssertTrue(expected.contains(p), "unexpected mount \(p)") }
         XCTAssertFalse(r.out.contains(s.dir.path), "the host's temp dir is visible")
         XCTAssertFalse(points.contains("/work"))
@@ -47,7 +52,10 @@ final class IsolationTests: XCTestCase {
 
     func testReadonlyRootAndWritableTmpfs() throws {
         let s = try Sandbox()
-        let r = s.skiff(["run", "-b", try s.bundle(args: ["sh", "-c", "touch /x 2>/dev/null && echo wrote; touch /dev/shm/y && echo shm"]), "ro"])
+        let r = s.skiff([
+            "run", "-b",
+            try s.bundle(args: ["sh", "-c", "touch /x 2>/dev/null && echo wrote; touch /dev/shm/y && echo shm"]), "ro",
+        ])
         XCTAssertEqual(r.out, "shm")
         XCTAssertFalse(FileManager.default.fileExists(atPath: Env.rootfs! + "/x"))
         s.assertNothingLeftBehind()
@@ -55,7 +63,10 @@ final class IsolationTests: XCTestCase {
 
     func testDevices() throws {
         let s = try Sandbox()
-        let script = "for d in null zero full random urandom tty fuse; do stat -c '%n %t:%T %a' /dev/$d; done; readlink /dev/fd; readlink /dev/stdin; readlink /dev/ptmx; head -c 4 /dev/zero | wc -c; echo x > /dev/null && echo ok"
+        let script =
+            "for d in null zero full random urandom tty fuse; do stat -c '%n %t:%T %a' /dev/$d; done; readlink "
+            + "/dev/fd; readlink /dev/stdin; readlink /dev/ptmx; head -c 4 /dev/zero | wc -c; echo x > "
+            + "/dev/null && echo ok"
         let b = try s.bundle(args: ["sh", "-c", script]) { c in
             var linux = c["linux"] as! [String: Any]
             linux["devices"] = [["path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o600]]
@@ -63,26 +74,30 @@ final class IsolationTests: XCTestCase {
         }
         let r = s.skiff(["run", "-b", b, "d"])
         XCTAssertEqual(r.code, 0, r.stderr)
-        XCTAssertEqual(r.out, """
-        /dev/null 1:3 666
-        /dev/zero 1:5 666
-        /dev/full 1:7 666
-        /dev/random 1:8 666
-        /dev/urandom 1:9 666
-        /dev/tty 5:0 666
-        /dev/fuse a:e5 600
-        /proc/self/fd
-        /proc/self/fd/0
-        pts/ptmx
-        4
-        ok
-        """)
+        XCTAssertEqual(
+            r.out,
+            """
+            /dev/null 1:3 666
+            /dev/zero 1:5 666
+            /dev/full 1:7 666
+            /dev/random 1:8 666
+            /dev/urandom 1:9 666
+            /dev/tty 5:0 666
+            /dev/fuse a:e5 600
+            /proc/self/fd
+            /proc/self/fd/0
+            pts/ptmx
+            4
+            ok
+            """)
         s.assertNothingLeftBehind()
     }
 
     func testLoopbackUpInNewNetworkNamespace() throws {
         let s = try Sandbox()
-        let r = s.skiff(["run", "-b", try s.bundle(args: ["sh", "-c", "cat /sys/class/net/lo/flags; ls /sys/class/net"]), "n"])
+        let r = s.skiff([
+            "run", "-b", try s.bundle(args: ["sh", "-c", "cat /sys/class/net/lo/flags; ls /sys/class/net"]), "n",
+        ])
         XCTAssertEqual(r.code, 0, r.stderr)
         let lines = r.out.split(separator: "\n")
         let flags = Int(lines.first?.dropFirst(2) ?? "", radix: 16) ?? 0
@@ -120,7 +135,10 @@ final class IsolationTests: XCTestCase {
         let want = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net")
         let b = try s.bundle("b", args: ["readlink", "/proc/self/ns/net"]) { c in
             var linux = c["linux"] as! [String: Any]
-            linux["namespaces"] = [["type": "pid"], ["type": "mount"], ["type": "uts"], ["type": "network", "path": "/proc/\(pid)/ns/net"]]
+            linux["namespaces"] = [
+                ["type": "pid"], ["type": "mount"], ["type": "uts"],
+                ["type": "network", "path": "/proc/\(pid)/ns/net"],
+            ]
             c["linux"] = linux
         }
         let r = s.skiff(["run", "-b", b, "b"])
@@ -135,9 +153,13 @@ final class IsolationTests: XCTestCase {
         let host = s.dir.appendingPathComponent("share")
         try FileManager.default.createDirectory(at: host, withIntermediateDirectories: true)
         try "from host".write(to: host.appendingPathComponent("f"), atomically: true, encoding: .utf8)
-        let b = try s.bundle(args: ["sh", "-c", "cat /mnt/share/f; echo; touch /mnt/share/g 2>/dev/null || echo refused"]) { c in
+        let b = try s.bundle(args: [
+            "sh", "-c", "cat /mnt/share/f; echo; touch /mnt/share/g 2>/dev/null || echo refused",
+        ]) { c in
             var mounts = c["mounts"] as! [[String: Any]]
-            mounts.append(["destination": "/mnt/share", "type": "bind", "source": host.path, "options": ["rbind", "ro", "nosuid"]])
+            mounts.append([
+                "destination": "/mnt/share", "type": "bind", "source": host.path, "options": ["rbind", "ro", "nosuid"],
+            ])
             c["mounts"] = mounts
         }
         let r = s.skiff(["run", "-b", b, "bind"])
@@ -153,7 +175,9 @@ final class IsolationTests: XCTestCase {
     func testNoPivot() throws {
         let s = try Sandbox()
         let marker = s.dir.path // exists on the host only
-        let script = "cat /etc/alpine-release; test -e \(marker) && echo HOST-VISIBLE; grep -c ' \(marker)' /proc/self/mountinfo; "
+        let script =
+            "cat /etc/alpine-release; test -e \(marker) && echo HOST-VISIBLE; grep -c ' \(marker)' "
+            + "/proc/self/mountinfo; "
             + "mkdir /tmp/x && chroot /tmp/x /bin/true 2>&1 | head -1"
         let b = try s.bundle(args: ["sh", "-c", script]) { c in
             var mounts = c["mounts"] as! [[String: Any]]

@@ -53,13 +53,17 @@ final class LifecycleTests: XCTestCase {
         XCTAssertGreaterThan(pid, 0)
         XCTAssertEqual(try String(contentsOfFile: pidFile, encoding: .utf8), "\(pid)")
         // Created: init exists but has not exec'd the program yet.
-        XCTAssertFalse(((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").hasPrefix("sleep"))
+        XCTAssertFalse(
+            ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").hasPrefix("sleep"))
 
         XCTAssertEqual(s.skiff(["start", "life"]).code, 0)
         st = try XCTUnwrap(json(s.skiff(["state", "life"]).stdout))
         XCTAssertEqual(st["status"] as? String, "running")
         XCTAssertEqual(st["pid"] as? Int, pid)
-        XCTAssertTrue(waitFor { ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").hasPrefix("sleep") })
+        XCTAssertTrue(
+            waitFor {
+                ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").hasPrefix("sleep")
+            })
         XCTAssertEqual(s.skiff(["start", "life"]).err, "skiff: cannot start an already running container")
 
         let refused = s.skiff(["delete", "life"])
@@ -100,7 +104,10 @@ final class LifecycleTests: XCTestCase {
             let b = try s.bundle("k\(sig)", args: ["sh", "-c", script])
             var result: Result?
             let done = expectation(description: "run \(sig)")
-            Thread.detachNewThread { result = s.skiff(["run", "-b", b, "sig"]); done.fulfill() }
+            Thread.detachNewThread {
+                result = s.skiff(["run", "-b", b, "sig"])
+                done.fulfill()
+            }
             XCTAssertTrue(waitFor { json(s.skiff(["state", "sig"]).stdout)?["status"] as? String == "running" })
             usleep(300_000) // let the shell install its traps
             XCTAssertEqual(s.skiff(["kill", "sig", sig]).code, 0)
@@ -135,10 +142,16 @@ final class LifecycleTests: XCTestCase {
             linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]).filter { $0["type"] as? String != "cgroup" }
             c["linux"] = linux
         }
-        let r = runProgram("/usr/bin/unshare", ["--mount", "sh", "-c",
-                                                "mount -t tmpfs cover \(unified) && \(Env.skiff) --root \(s.stateRoot) run -b \(b) covered"])
+        let r = runProgram(
+            "/usr/bin/unshare",
+            [
+                "--mount", "sh", "-c",
+                "mount -t tmpfs cover \(unified) && \(Env.skiff) --root \(s.stateRoot) run -b \(b) covered",
+            ])
         XCTAssertEqual(r.code, 0, r.stderr)
-        let own = try String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("0::") }
+        let own = try String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8).split(separator: "\n").first {
+            $0.hasPrefix("0::")
+        }
         let inside = r.stdout.split(separator: "\n").first { $0.hasPrefix("0::") }
         XCTAssertNotNil(own)
         XCTAssertEqual(inside, own, "the container was put in a cgroup: \(r.stdout)")
@@ -164,7 +177,8 @@ final class LifecycleTests: XCTestCase {
             XCTAssertEqual(r.code, 1, cmd.joined(separator: " "))
             XCTAssertEqual(r.err, "skiff: container \"nope\" does not exist")
         }
-        XCTAssertEqual(s.skiff(["delete", "--force", "nope"]).code, 0, "runc: delete --force of a missing container succeeds")
+        XCTAssertEqual(
+            s.skiff(["delete", "--force", "nope"]).code, 0, "runc: delete --force of a missing container succeeds")
         // Ids that would name a path outside the state root are refused as ids, for every
         // command, and nothing is written anywhere.
         let b = try s.bundle(args: ["true"])
@@ -172,8 +186,9 @@ final class LifecycleTests: XCTestCase {
             for cmd in [["state", id], ["create", "-b", b, id], ["run", "-b", b, id]] {
                 let r = s.skiff(cmd)
                 XCTAssertEqual(r.code, 1, cmd.joined(separator: " "))
-                XCTAssertEqual(r.err, "skiff: invalid container id \"\(id)\": use letters, digits, '_', '+', '-' and '.'",
-                               cmd.joined(separator: " "))
+                XCTAssertEqual(
+                    r.err, "skiff: invalid container id \"\(id)\": use letters, digits, '_', '+', '-' and '.'",
+                    cmd.joined(separator: " "))
             }
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: s.dir.appendingPathComponent("x").path))
@@ -193,7 +208,9 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(table[1].contains(" created "))
         XCTAssertTrue(table[2].contains(" running "))
         XCTAssertEqual(s.skiff(["list", "-q"]).out, "one\ntwo")
-        let arr = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(s.skiff(["list", "--format", "json"]).stdout.utf8)) as? [[String: Any]])
+        let arr = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(s.skiff(["list", "--format", "json"]).stdout.utf8))
+                as? [[String: Any]])
         XCTAssertEqual(arr.map { $0["id"] as? String }, ["one", "two"])
         XCTAssertEqual(arr.map { $0["status"] as? String }, ["created", "running"])
         XCTAssertEqual(s.skiff(["delete", "-f", "one"]).code, 0)

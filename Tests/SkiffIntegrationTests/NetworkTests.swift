@@ -160,7 +160,8 @@ final class NetworkTests: XCTestCase {
             s,
             [
                 "--rm", "--name", "client", "--network", "labnet", "sh", "-c",
-                "ping -c1 -W5 web >/dev/null && echo ping-ok; for i in 1 2 3 4 5 6 7 8 9 10; do r=$(echo | nc -w 5 web 80) && [ -n \"$r\" ] && break; sleep 0.5; done; echo $r; grep -w web /etc/hosts | cut -f1",
+                "ping -c1 -W5 web >/dev/null && echo ping-ok; for i in 1 2 3 4 5 6 7 8 9 10; do r=$(echo | nc -w "
+                    + "5 web 80) && [ -n \"$r\" ] && break; sleep 0.5; done; echo $r; grep -w web /etc/hosts | cut -f1",
             ])
         XCTAssertEqual(client.code, 0, client.stderr)
         XCTAssertEqual(client.out, "ping-ok\nfrom-web\n\(webIP)")
@@ -228,7 +229,8 @@ final class NetworkTests: XCTestCase {
             XCTAssertEqual(r.code, 0, "ip \(args) in the outside namespace: \(r.stderr)")
         }
         let fetch =
-            "for i in 1 2 3 4 5 6; do r=$(echo | nc -w 3 198.51.100.2 80) && [ -n \"$r\" ] && break; sleep 0.5; done; echo ${r:-unreachable}; ip route | grep -c ^default"
+            "for i in 1 2 3 4 5 6; do r=$(echo | nc -w 3 198.51.100.2 80) && [ -n \"$r\" ] && break; sleep 0.5; "
+            + "done; echo ${r:-unreachable}; ip route | grep -c ^default"
         let out = quick(s, ["--rm", "--name", "natted", "--network", "bridge", "sh", "-c", fetch])
         XCTAssertEqual(out.code, 0, out.stderr)
         XCTAssertEqual(out.out, "outside-ok\n1")
@@ -260,12 +262,14 @@ final class NetworkTests: XCTestCase {
             [
                 "--rm", "--network", "none", "--name", "alone", "--dns", "192.0.2.53", "--add-host", "db:192.0.2.7",
                 "sh", "-c",
-                "ls /sys/class/net; grep nameserver /etc/resolv.conf; grep -v '^#' /etc/hosts; cat /etc/hostname; echo x 2>/dev/null > /etc/hosts || echo hosts-ro",
+                "ls /sys/class/net; grep nameserver /etc/resolv.conf; grep -v '^#' /etc/hosts; cat /etc/hostname; "
+                    + "echo x 2>/dev/null > /etc/hosts || echo hosts-ro",
             ])
         XCTAssertEqual(none.code, 0, none.stderr)
         XCTAssertEqual(
             none.out,
-            "lo\nnameserver 192.0.2.53\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n192.0.2.7\tdb\nalone\nhosts-ro"
+            "lo\nnameserver 192.0.2.53\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
+                + "ip6-loopback\n192.0.2.7\tdb\nalone\nhosts-ro"
         )
 
         // systemd-resolved's stub is the container's own loopback in a netns of its own:
@@ -407,7 +411,8 @@ final class NetworkConfigTests: XCTestCase {
             ),
             (
                 ["--network", "a-very-long-network-name"],
-                "skiff: --network a-very-long-network-name: use 1 to 12 letters, digits, '_', '.' or '-' (its bridge is sk-NAME, and Linux allows 15 characters)"
+                "skiff: --network a-very-long-network-name: use 1 to 12 letters, digits, '_', '.' or '-' (its "
+                    + "bridge is sk-NAME, and Linux allows 15 characters)"
             ),
         ]
         try FileManager.default.removeItem(atPath: b + "/config.json")

@@ -18,7 +18,8 @@ final class ExecTests: XCTestCase {
         XCTAssertEqual(r.code, 3)
         let lines = r.out.split(separator: "\n")
         XCTAssertEqual(lines.first, "skiff")
-        XCTAssertEqual(lines.dropFirst().first, "sleep", "pid 1 is the container's process: exec joined its pid namespace")
+        XCTAssertEqual(
+            lines.dropFirst().first, "sleep", "pid 1 is the container's process: exec joined its pid namespace")
         XCTAssertNotEqual(lines.last, "1")
         XCTAssertEqual(s.skiff(["delete", "-f", "ex"]).code, 0)
         s.assertNothingLeftBehind()
@@ -27,8 +28,10 @@ final class ExecTests: XCTestCase {
     func testExecAsAnotherUserWithEnvAndCwd() throws {
         let s = try Sandbox()
         try running(s)
-        let r = s.skiff(["exec", "-u", "405:100", "--additional-gids", "10", "-e", "WHO=guest", "--cwd", "/tmp", "ex",
-                         "sh", "-c", "id; echo $WHO; pwd"])
+        let r = s.skiff([
+            "exec", "-u", "405:100", "--additional-gids", "10", "-e", "WHO=guest", "--cwd", "/tmp", "ex",
+            "sh", "-c", "id; echo $WHO; pwd",
+        ])
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertEqual(r.out, "uid=405(guest) gid=100(users) groups=10(wheel)\nguest\n/tmp")
         XCTAssertEqual(s.skiff(["delete", "-f", "ex"]).code, 0)
@@ -39,13 +42,18 @@ final class ExecTests: XCTestCase {
         let s = try Sandbox()
         try running(s)
         let file = s.dir.appendingPathComponent("process.json")
-        try #"{"terminal": false, "user": {"uid": 1000, "gid": 1000}, "args": ["sh", "-c", "id -u; echo $A"], "env": ["A=from-json", "PATH=/bin:/usr/bin"], "cwd": "/"}"#
+        try
+            (#"{"terminal": false, "user": {"uid": 1000, "gid": 1000}, "args": ["sh", "-c", "id -u; echo $A"], "#
+            + #""env": ["A=from-json", "PATH=/bin:/usr/bin"], "cwd": "/"}"#)
             .write(to: file, atomically: true, encoding: .utf8)
         let r = s.skiff(["exec", "--process", file.path, "ex"])
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertEqual(r.out, "1000\nfrom-json")
-        try #"{"user": {"uid": 0, "gid": 0}, "args": "sh", "cwd": "/"}"#.write(to: file, atomically: true, encoding: .utf8)
-        XCTAssertEqual(s.skiff(["exec", "--process", file.path, "ex"]).err, "skiff: \(file.path): process.args: expected an array of strings")
+        try #"{"user": {"uid": 0, "gid": 0}, "args": "sh", "cwd": "/"}"#.write(
+            to: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(
+            s.skiff(["exec", "--process", file.path, "ex"]).err,
+            "skiff: \(file.path): process.args: expected an array of strings")
         XCTAssertEqual(s.skiff(["delete", "-f", "ex"]).code, 0)
         s.assertNothingLeftBehind()
     }
@@ -102,8 +110,12 @@ final class ExecTests: XCTestCase {
         var client: Result?
         let done = expectation(description: "console client")
         Thread.detachNewThread {
-            client = runProgram("/usr/bin/python3", [fixtures.appendingPathComponent("console-client.py").path, sock, ready,
-                                                     "echo hello-$((6*7))\\n", "hello-42"])
+            client = runProgram(
+                "/usr/bin/python3",
+                [
+                    fixtures.appendingPathComponent("console-client.py").path, sock, ready,
+                    "echo hello-$((6*7))\\n", "hello-42",
+                ])
             done.fulfill()
         }
         XCTAssertTrue(waitFor { FileManager.default.fileExists(atPath: ready) })
@@ -123,11 +135,17 @@ final class TerminalTests: XCTestCase {
     func testForegroundRunWithTerminalAndResize() throws {
         let s = try Sandbox()
         let b = try s.bundle(args: ["sh"]) { c in
-            var p = c["process"] as! [String: Any]; p["terminal"] = true; c["process"] = p
+            var p = c["process"] as! [String: Any]
+            p["terminal"] = true
+            c["process"] = p
         }
         let script = "wait:# |type:stty size; tty\\n|wait:/dev/pts/0|resize:33:77|type:stty size; exit 4\\n"
-        let r = runProgram("/usr/bin/python3", [fixtures.appendingPathComponent("pty-driver.py").path, "24", "80", script, "--",
-                                                Env.skiff, "--root", s.stateRoot, "run", "-b", b, "tty"])
+        let r = runProgram(
+            "/usr/bin/python3",
+            [
+                fixtures.appendingPathComponent("pty-driver.py").path, "24", "80", script, "--",
+                Env.skiff, "--root", s.stateRoot, "run", "-b", b, "tty",
+            ])
         XCTAssertEqual(r.code, 4, r.stdout + r.stderr)
         XCTAssertTrue(r.stdout.contains("24 80"), r.stdout)
         XCTAssertTrue(r.stdout.contains("/dev/pts/0"), r.stdout)
@@ -138,10 +156,16 @@ final class TerminalTests: XCTestCase {
     func testConsoleIsThePty() throws {
         let s = try Sandbox()
         let b = try s.bundle(args: ["sh", "-c", "stat -c %t:%T /dev/console; tty"]) { c in
-            var p = c["process"] as! [String: Any]; p["terminal"] = true; c["process"] = p
+            var p = c["process"] as! [String: Any]
+            p["terminal"] = true
+            c["process"] = p
         }
-        let r = runProgram("/usr/bin/python3", [fixtures.appendingPathComponent("pty-driver.py").path, "24", "80", "wait:pts", "--",
-                                                Env.skiff, "--root", s.stateRoot, "run", "-b", b, "con"])
+        let r = runProgram(
+            "/usr/bin/python3",
+            [
+                fixtures.appendingPathComponent("pty-driver.py").path, "24", "80", "wait:pts", "--",
+                Env.skiff, "--root", s.stateRoot, "run", "-b", b, "con",
+            ])
         XCTAssertEqual(r.code, 0, r.stdout)
         XCTAssertTrue(r.stdout.contains("88:0"), r.stdout) // major 136 = 0x88: a pts device
         s.assertNothingLeftBehind()
@@ -150,7 +174,9 @@ final class TerminalTests: XCTestCase {
     func testDetachedTerminalWithoutSocketRefused() throws {
         let s = try Sandbox()
         let b = try s.bundle(args: ["sh"]) { c in
-            var p = c["process"] as! [String: Any]; p["terminal"] = true; c["process"] = p
+            var p = c["process"] as! [String: Any]
+            p["terminal"] = true
+            c["process"] = p
         }
         let r = s.skiff(["create", "-b", b, "t"])
         XCTAssertEqual(r.code, 1)
@@ -165,7 +191,11 @@ final class SignalTests: XCTestCase {
         let s = try Sandbox()
         let log = s.dir.appendingPathComponent("sig")
         try FileManager.default.createDirectory(at: log, withIntermediateDirectories: true)
-        let b = try s.bundle(args: ["sh", "-c", "for s in INT TERM HUP QUIT USR1 USR2 WINCH; do trap \"echo $s >> /log/got\" $s; done; trap 'exit 9' ALRM; echo ready > /log/ready; while true; do sleep 0.05; done"]) { c in
+        let b = try s.bundle(args: [
+            "sh", "-c",
+            "for s in INT TERM HUP QUIT USR1 USR2 WINCH; do trap \"echo $s >> /log/got\" $s; done; trap 'exit 9' "
+                + "ALRM; echo ready > /log/ready; while true; do sleep 0.05; done",
+        ]) { c in
             var mounts = c["mounts"] as! [[String: Any]]
             mounts.append(["destination": "/log", "type": "bind", "source": log.path, "options": ["bind"]])
             c["mounts"] = mounts
@@ -182,8 +212,9 @@ final class SignalTests: XCTestCase {
         let gotURL = log.appendingPathComponent("got")
         for (n, sig) in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH].enumerated() {
             kill(p.processIdentifier, sig)
-            XCTAssertTrue(waitFor { ((try? String(contentsOf: gotURL, encoding: .utf8)) ?? "").split(separator: "\n").count > n },
-                          "signal \(sig) was not forwarded")
+            XCTAssertTrue(
+                waitFor { ((try? String(contentsOf: gotURL, encoding: .utf8)) ?? "").split(separator: "\n").count > n },
+                "signal \(sig) was not forwarded")
         }
         kill(p.processIdentifier, SIGALRM)
         p.waitUntilExit()
@@ -205,8 +236,11 @@ final class HookTests: XCTestCase {
         let log = dir.appendingPathComponent("log").path
         func hook(_ kind: String) -> [String: Any] {
             // Each hook logs its kind, the mount namespace it runs in, and the state it read.
-            ["path": "/bin/sh", "args": ["sh", "-c", "echo \"\(kind) $(readlink /proc/self/ns/mnt) $(cat)\" >> \(log)"],
-             "timeout": 10]
+            [
+                "path": "/bin/sh",
+                "args": ["sh", "-c", "echo \"\(kind) $(readlink /proc/self/ns/mnt) $(cat)\" >> \(log)"],
+                "timeout": 10,
+            ]
         }
         let kinds = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]
         let b = try s.bundle(args: ["true"]) { c in
@@ -223,7 +257,8 @@ final class HookTests: XCTestCase {
         XCTAssertEqual(r.code, 0, r.stderr)
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.map { String($0.split(separator: " ")[0]) }, kinds)
-        let statuses = ["created", "creating", "creating", "created", "running", "stopped"] // prestart: "created" (runtime spec)
+        // prestart: "created" (runtime spec)
+        let statuses = ["created", "creating", "creating", "created", "running", "stopped"]
         // createContainer and startContainer run in the container's mount namespace (the
         // log directory is bound at the same path, and /bin/sh exists on both sides, so
         // only the namespace tells); the others run in skiff's, this test's.
@@ -231,7 +266,10 @@ final class HookTests: XCTestCase {
         let inContainer = ["createContainer", "startContainer"]
         for line in lines {
             let fields = line.split(separator: " ", maxSplits: 2).map(String.init)
-            guard fields.count == 3 else { XCTFail("bad hook line: \(line)"); continue }
+            guard fields.count == 3 else {
+                XCTFail("bad hook line: \(line)")
+                continue
+            }
             if inContainer.contains(fields[0]) {
                 XCTAssertNotEqual(fields[1], hostNs, "\(fields[0]) ran in the host's mount namespace")
                 XCTAssertTrue(fields[1].hasPrefix("mnt:["), fields[1])
@@ -296,10 +334,14 @@ final class HookTests: XCTestCase {
     func testFailingPoststartIsNotFatal() throws {
         let s = try Sandbox()
         let log = s.dir.appendingPathComponent("hooks.log").path
-        func logged(_ kind: String) -> [String: Any] { ["path": "/bin/sh", "args": ["sh", "-c", "echo \(kind) >> \(log)"]] }
+        func logged(_ kind: String) -> [String: Any] {
+            ["path": "/bin/sh", "args": ["sh", "-c", "echo \(kind) >> \(log)"]]
+        }
         let b = try s.bundle(args: ["sh", "-c", "exit 6"]) { c in
-            c["hooks"] = ["poststart": [logged("poststart"), ["path": "/bin/false"]],
-                          "poststop": [logged("poststop"), ["path": "/bin/false"]]]
+            c["hooks"] = [
+                "poststart": [logged("poststart"), ["path": "/bin/false"]],
+                "poststop": [logged("poststop"), ["path": "/bin/false"]],
+            ]
         }
         let r = s.skiff(["run", "-b", b, "ps"])
         XCTAssertEqual(r.code, 6)
@@ -318,21 +360,35 @@ final class DescriptorTests: XCTestCase {
         let s = try Sandbox()
         let b = try s.bundle(args: ["sh", "-c", "cd /proc/self/fd && echo *"])
         let skiff = "\(Env.skiff) --root \(s.stateRoot)"
-        let plain = runProgram("/bin/sh", ["-c", "exec 3</etc/hostname 4</etc/hostname 5</etc/hostname; \(skiff) run -b \(b) fd1"])
+        let plain = runProgram(
+            "/bin/sh", ["-c", "exec 3</etc/hostname 4</etc/hostname 5</etc/hostname; \(skiff) run -b \(b) fd1"])
         XCTAssertEqual(plain.code, 0, plain.stderr)
         XCTAssertEqual(plain.out, "0 1 2 3", "only stdio (and the shell's own dir fd 3)")
-        let kept = runProgram("/bin/sh", ["-c", "exec 3</etc/hostname 4</etc/hostname 5</etc/hostname; \(skiff) run --preserve-fds 2 -b \(b) fd2"])
+        let kept = runProgram(
+            "/bin/sh",
+            ["-c", "exec 3</etc/hostname 4</etc/hostname 5</etc/hostname; \(skiff) run --preserve-fds 2 -b \(b) fd2"])
         XCTAssertEqual(kept.out, "0 1 2 3 4 5", "3 and 4 preserved, 5 is the shell's dir fd")
         // Socket activation: LISTEN_PID names skiff itself (exec keeps the shell's pid).
-        let listen = runProgram("/bin/sh", ["-c", "exec 3</etc/hostname; LISTEN_FDS=1 LISTEN_PID=$$ exec \(skiff) run -b \(try s.bundle("l", args: ["sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; cat <&3"])) fd3"])
-        XCTAssertEqual(listen.out, "1 1\n" + (try String(contentsOfFile: "/etc/hostname", encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines))
+        let listen = runProgram(
+            "/bin/sh",
+            [
+                "-c",
+                "exec 3</etc/hostname; LISTEN_FDS=1 LISTEN_PID=$$ exec \(skiff) run -b "
+                    + "\(try s.bundle("l", args: ["sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; cat <&3"])) fd3",
+            ])
+        XCTAssertEqual(
+            listen.out,
+            "1 1\n"
+                + (try String(contentsOfFile: "/etc/hostname", encoding: .utf8)).trimmingCharacters(
+                    in: .whitespacesAndNewlines))
         s.assertNothingLeftBehind()
     }
 
     func testPidFileIsWrittenForRunDetached() throws {
         let s = try Sandbox()
         let pidFile = s.dir.appendingPathComponent("p").path
-        XCTAssertEqual(s.skiff(["run", "-d", "--pid-file", pidFile, "-b", try s.bundle(args: ["sleep", "30"]), "pf"]).code, 0)
+        XCTAssertEqual(
+            s.skiff(["run", "-d", "--pid-file", pidFile, "-b", try s.bundle(args: ["sleep", "30"]), "pf"]).code, 0)
         let st = try XCTUnwrap(json(s.skiff(["state", "pf"]).stdout))
         XCTAssertEqual(try String(contentsOfFile: pidFile, encoding: .utf8), "\(st["pid"] as! Int)")
         XCTAssertEqual(s.skiff(["delete", "-f", "pf"]).code, 0)

@@ -102,7 +102,8 @@ final class ReviewFindingTests: XCTestCase {
             XCTAssertEqual(r.code, 1)
             XCTAssertEqual(
                 r.err,
-                "skiff: --preserve-fds \(args[4]): fd 4 is not open (the fds passed to the container must be open in skiff's caller)"
+                "skiff: --preserve-fds \(args[4]): fd 4 is not open (the fds passed to the container must be open "
+                    + "in skiff's caller)"
             )
             XCTAssertEqual(s.stateEntries, [])
         }
@@ -233,7 +234,9 @@ final class ReviewFindingTests: XCTestCase {
     func testM5SysfsBindFallbackIsReadOnly() throws {
         let s = try Sandbox()
         let script =
-            "awk '$5==\"/sys\"{print $6}' /proc/self/mountinfo; touch /sys/kernel/x 2>&1; awk '$5==\"/sys/fs/cgroup\" || $5 ~ /^\\/sys\\/kernel\\// {print $5, $6}' /proc/self/mountinfo | grep -v ' ro,' | head -3"
+            "awk '$5==\"/sys\"{print $6}' /proc/self/mountinfo; touch /sys/kernel/x 2>&1; awk "
+            + "'$5==\"/sys/fs/cgroup\" || $5 ~ /^\\/sys\\/kernel\\// {print $5, $6}' /proc/self/mountinfo | "
+            + "grep -v ' ro,' | head -3"
         let b = try s.bundle(args: ["sh", "-c", script]) { c in
             var l = c["linux"] as? [String: Any] ?? [:]
             // A user namespace and the host's network: sysfs cannot be mounted, it is bound.
@@ -304,7 +307,8 @@ final class ReviewFindingTests: XCTestCase {
             let c = name.contains(":") ? ":" : ","
             XCTAssertEqual(
                 r.err,
-                "skiff: rootfs \(dir): the overlay root cannot use a path containing \"\(c)\" (overlayfs reads it as a separator)"
+                "skiff: rootfs \(dir): the overlay root cannot use a path containing \"\(c)\" (overlayfs reads it "
+                    + "as a separator)"
             )
             XCTAssertEqual(s.stateEntries, [])
         }
@@ -427,7 +431,8 @@ final class ReviewFindingTests: XCTestCase {
         XCTAssertEqual(r.code, 1)
         XCTAssertEqual(
             r.err,
-            "skiff: linux.sysctl[\"net.ipv4.ip_unprivileged_port_start\"]: the network namespace /proc/\(getpid())/ns/net is the host's; refusing to change the host's settings"
+            "skiff: linux.sysctl[\"net.ipv4.ip_unprivileged_port_start\"]: the network namespace "
+                + "/proc/\(getpid())/ns/net is the host's; refusing to change the host's settings"
         )
         if r.code == 0 {
             try before.write(
@@ -482,7 +487,8 @@ final class DeviceControlTests: XCTestCase {
             throw XCTSkip("needs a hybrid host (cgroup2 at \(unified) and the v1 devices controller)")
         }
         let probe =
-            "if mknod /tmp/d b \(try hostDisk()) 2>/dev/null && head -c 512 /tmp/d >/dev/null 2>&1; then echo READ-HOST-DISK; else echo denied; fi"
+            "if mknod /tmp/d b \(try hostDisk()) 2>/dev/null && head -c 512 /tmp/d >/dev/null 2>&1; then echo "
+            + "READ-HOST-DISK; else echo denied; fi"
         let b = try diskReader(s, "b", args: ["sh", "-c", probe])
         let d = try diskReader(s, "d", args: ["sleep", "1000"])
         let skiff = "\(Env.skiff) --root \(s.stateRoot)"
@@ -497,12 +503,14 @@ final class DeviceControlTests: XCTestCase {
             r.out, "denied\ndenied", "a container without cgroup v2 read the host's disk: \(r.stdout) \(r.stderr)")
         // With no device controller at all: refused, nothing left.
         let refuse =
-            "mount -t tmpfs cover \(unified) && mount -t tmpfs cover /sys/fs/cgroup/devices && \(skiff) run -b \(b) disk-none"
+            "mount -t tmpfs cover \(unified) && mount -t tmpfs cover /sys/fs/cgroup/devices && \(skiff) run -b "
+            + "\(b) disk-none"
         let n = runProgram("/usr/bin/unshare", ["--mount", "sh", "-c", refuse])
         XCTAssertEqual(n.code, 1)
         XCTAssertEqual(
             n.err,
-            "skiff: no device cgroup for container disk-none: no cgroup v2 hierarchy is mounted, and there is no cgroup v1 devices controller; refusing to run a container that could open the host's devices"
+            "skiff: no device cgroup for container disk-none: no cgroup v2 hierarchy is mounted, and there is no "
+                + "cgroup v1 devices controller; refusing to run a container that could open the host's devices"
         )
         XCTAssertFalse(
             FileManager.default.fileExists(
@@ -519,7 +527,8 @@ final class DeviceControlTests: XCTestCase {
     func testH2DeviceProgramDeniesTheHostDisk() throws {
         let s = try Sandbox()
         let probe =
-            "if mknod /tmp/d b \(try hostDisk()) 2>/dev/null && head -c 512 /tmp/d >/dev/null 2>&1; then echo READ-HOST-DISK; else echo denied; fi"
+            "if mknod /tmp/d b \(try hostDisk()) 2>/dev/null && head -c 512 /tmp/d >/dev/null 2>&1; then echo "
+            + "READ-HOST-DISK; else echo denied; fi"
         let b = try diskReader(s, "b", args: ["sh", "-c", probe])
         let r = s.skiff(["run", "-b", b, "disk-v2"])
         XCTAssertEqual(r.out, "denied", r.stdout + r.stderr)

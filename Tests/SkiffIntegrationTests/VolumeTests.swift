@@ -64,7 +64,8 @@ final class VolumeTests: XCTestCase {
         XCTAssertEqual(s.skiff(["volume", "rm", "a/.."]).err, "skiff: " + bad)
         XCTAssertEqual(
             s.skiff(["volume", "inspect", "../x"]).err,
-            "skiff: invalid volume name \"../x\": use letters, digits, '_', '.' and '-', starting with a letter or digit"
+            "skiff: invalid volume name \"../x\": use letters, digits, '_', '.' and '-', starting with a letter "
+                + "or digit"
         )
         XCTAssertEqual(s.skiff(["volume", "rm", "absent"]).err, "skiff: volume \"absent\" does not exist")
         let run = s.skiff(["run", "--rm", "--rootfs", Env.rootfs!, "-v", "a/..:/data", "true"])

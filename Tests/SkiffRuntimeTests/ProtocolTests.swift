@@ -3,6 +3,7 @@
 // something else than what the table says (it throws, naming both; never a silent exit).
 import Glibc
 import XCTest
+
 @testable import SkiffRuntime
 
 final class ProtocolTests: XCTestCase {
@@ -31,11 +32,15 @@ final class ProtocolTests: XCTestCase {
 
     func testAnErrorFromAThrownSkiffErrorKeepsItsErrno() {
         let e = ChildError(SkiffError("open exec.fifo: Permission denied", code: EACCES), step: "waiting for start")
-        XCTAssertEqual(e, ChildError(step: "waiting for start", code: EACCES, message: "open exec.fifo: Permission denied"))
+        XCTAssertEqual(
+            e, ChildError(step: "waiting for start", code: EACCES, message: "open exec.fifo: Permission denied"))
     }
 
     func testMalformedMessagesAreRejected() {
-        for text in ["", "go", "go\nabc", "go\n-1", "go\n1\n2", "error\nx\nstep\nmsg", "error\n1\nstep", "bogus", "ready\nextra", "READY"] {
+        for text in [
+            "", "go", "go\nabc", "go\n-1", "go\n1\n2", "error\nx\nstep\nmsg", "error\n1\nstep", "bogus", "ready\nextra",
+            "READY",
+        ] {
             XCTAssertThrowsError(try SyncMessage.decode(Array(text.utf8)), text.debugDescription) { error in
                 XCTAssertEqual((error as? SkiffError)?.code, EPROTO, text.debugDescription)
                 XCTAssertTrue((error as? SkiffError)?.message.hasPrefix("handshake: malformed message") == true)
@@ -47,7 +52,10 @@ final class ProtocolTests: XCTestCase {
 
     private func pair() throws -> (SyncSocket, SyncSocket) {
         let (a, b) = try SyncSocket.pair()
-        addTeardownBlock { a.close(); b.close() }
+        addTeardownBlock {
+            a.close()
+            b.close()
+        }
         return (a, b)
     }
 
@@ -65,7 +73,10 @@ final class ProtocolTests: XCTestCase {
         let (skiff, child) = try pair()
         var p: [Int32] = [0, 0]
         XCTAssertEqual(pipe(&p), 0)
-        defer { close(p[0]); close(p[1]) }
+        defer {
+            close(p[0])
+            close(p[1])
+        }
         try child.send(.pty, fd: p[0])
         let (message, fd) = try XCTUnwrap(try skiff.receive())
         XCTAssertEqual(message, .pty)
@@ -99,13 +110,16 @@ final class ProtocolTests: XCTestCase {
         defer { child.close() }
         skiff.close()
         XCTAssertThrowsError(try child.expect(.hooksDone)) { error in
-            XCTAssertEqual((error as? SkiffError)?.message, "handshake: the other side closed the socket while \"hooks-done\" was expected")
+            XCTAssertEqual(
+                (error as? SkiffError)?.message,
+                "handshake: the other side closed the socket while \"hooks-done\" was expected")
         }
     }
 
     func testExpectThrowsTheOtherSidesError() throws {
         let (skiff, child) = try pair()
-        try child.send(.error(ChildError(step: "process", code: EPERM, message: "setuid 1000: Operation not permitted")))
+        try child.send(
+            .error(ChildError(step: "process", code: EPERM, message: "setuid 1000: Operation not permitted")))
         XCTAssertThrowsError(try skiff.expect(.ready)) { error in
             XCTAssertEqual((error as? SkiffError)?.message, "setuid 1000: Operation not permitted")
             XCTAssertEqual((error as? SkiffError)?.code, EPERM)
@@ -117,13 +131,17 @@ final class ProtocolTests: XCTestCase {
         let (skiff, child) = try pair()
         var p: [Int32] = [0, 0]
         XCTAssertEqual(pipe(&p), 0)
-        defer { close(p[0]); close(p[1]) }
+        defer {
+            close(p[0])
+            close(p[1])
+        }
         try child.send(.pty, fd: p[0])
         try child.send(.hooks)
         try child.send(.seccompListener, fd: p[1])
         try child.send(.ready)
         try child.send(.hooks) // after ready: not read by the loop
         var seen: [String] = []
+        // swift-format-ignore: OnlyOneTrailingClosureArgument
         try skiff.receiveUntilReady(eof: { SkiffError("eof") }) { message, fd in
             seen.append(message.name + (fd == nil ? "" : "+fd"))
             if let fd { close(fd) }
@@ -136,8 +154,11 @@ final class ProtocolTests: XCTestCase {
         for m: SyncMessage in [.go(hostPid: 3), .hooksDone, .seccompDone, .created, .start] {
             let (skiff, child) = try pair()
             try child.send(m)
-            XCTAssertThrowsError(try skiff.receiveUntilReady(eof: { SkiffError("eof") }) { _, _ in XCTFail("handled \(m.name)") }) { error in
-                XCTAssertEqual((error as? SkiffError)?.message, "handshake: the child sent \"\(m.name)\", which only skiff sends")
+            XCTAssertThrowsError(
+                try skiff.receiveUntilReady(eof: { SkiffError("eof") }) { _, _ in XCTFail("handled \(m.name)") }
+            ) { error in
+                XCTAssertEqual(
+                    (error as? SkiffError)?.message, "handshake: the child sent \"\(m.name)\", which only skiff sends")
                 XCTAssertEqual((error as? SkiffError)?.code, EPROTO)
             }
         }
@@ -146,9 +167,11 @@ final class ProtocolTests: XCTestCase {
     func testReceiveUntilReadyThrowsTheChildsErrorOrEOF() throws {
         let (skiff, child) = try pair()
         try child.send(.hooks)
-        try child.send(.error(ChildError(step: "rootfs", code: ENOENT, message: "mounts[0] /x: No such file or directory")))
+        try child.send(
+            .error(ChildError(step: "rootfs", code: ENOENT, message: "mounts[0] /x: No such file or directory")))
         var handled = 0
-        XCTAssertThrowsError(try skiff.receiveUntilReady(eof: { SkiffError("eof") }) { _, _ in handled += 1 }) { error in
+        XCTAssertThrowsError(try skiff.receiveUntilReady(eof: { SkiffError("eof") }) { _, _ in handled += 1 }) {
+            error in
             XCTAssertEqual((error as? SkiffError)?.message, "mounts[0] /x: No such file or directory")
             XCTAssertEqual((error as? SkiffError)?.code, ENOENT)
         }
@@ -157,7 +180,9 @@ final class ProtocolTests: XCTestCase {
         let (skiff2, child2) = try SyncSocket.pair()
         defer { skiff2.close() }
         child2.close()
-        XCTAssertThrowsError(try skiff2.receiveUntilReady(eof: { SkiffError("container init exited during setup") }) { _, _ in }) { error in
+        XCTAssertThrowsError(
+            try skiff2.receiveUntilReady(eof: { SkiffError("container init exited during setup") }) { _, _ in }
+        ) { error in
             XCTAssertEqual((error as? SkiffError)?.message, "container init exited during setup")
         }
     }

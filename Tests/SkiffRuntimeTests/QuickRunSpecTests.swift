@@ -159,7 +159,8 @@ final class QuickRunSpecTests: XCTestCase {
         for (edit, error) in [
             (
                 { (o: inout QuickRunOptions) in o.network = "no/slash" },
-                "--network no/slash: use 1 to 12 letters, digits, '_', '.' or '-' (its bridge is sk-NAME, and Linux allows 15 characters)"
+                "--network no/slash: use 1 to 12 letters, digits, '_', '.' or '-' (its bridge is sk-NAME, and "
+                    + "Linux allows 15 characters)"
             ),
             ({ $0.cpus = 0 }, "--cpus 0.0: must be positive"),
             ({ $0.ulimits = ["nofile"] }, "--ulimit nofile: expected NAME=SOFT[:HARD]"),

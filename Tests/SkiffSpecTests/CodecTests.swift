@@ -39,8 +39,14 @@ final class DecodingTests: XCTestCase {
             ("process.user.uid", "0", "process.user.uid: expected an unsigned 32-bit integer"),
             ("process.user.uid", -1, "process.user.uid: expected an unsigned 32-bit integer"),
             ("process.user.uid", 1.5, "process.user.uid: expected an unsigned 32-bit integer"),
-            ("process.user.uid", 4_294_967_296, "process.user.uid: 4294967296 is out of range for an unsigned 32-bit integer"),
-            ("process.user.additionalGids", [1, "2"], "process.user.additionalGids[1]: expected an unsigned 32-bit integer"),
+            (
+                "process.user.uid", 4_294_967_296,
+                "process.user.uid: 4294967296 is out of range for an unsigned 32-bit integer"
+            ),
+            (
+                "process.user.additionalGids", [1, "2"],
+                "process.user.additionalGids[1]: expected an unsigned 32-bit integer"
+            ),
             ("process.terminal", "yes", "process.terminal: expected a boolean"),
             ("process.oomScoreAdj", "1", "process.oomScoreAdj: expected an integer"),
             ("process.user", nil, "process.user: missing required field"),
@@ -62,18 +68,37 @@ final class DecodingTests: XCTestCase {
             ("linux.resources.memory.limit", "1G", "linux.resources.memory.limit: expected an integer"),
             ("linux.resources.memory.limit", 1.5, "linux.resources.memory.limit: expected an integer"),
             ("linux.resources.memory.limit", .number("1e3"), "linux.resources.memory.limit: expected an integer"),
-            ("linux.resources.memory.limit", .number("99999999999999999999"),
-             "linux.resources.memory.limit: 99999999999999999999 is out of range for a 64-bit integer"),
-            ("linux.resources.memory.limit", .number("-9223372036854775809"),
-             "linux.resources.memory.limit: -9223372036854775809 is out of range for a 64-bit integer"),
+            (
+                "linux.resources.memory.limit", .number("99999999999999999999"),
+                "linux.resources.memory.limit: 99999999999999999999 is out of range for a 64-bit integer"
+            ),
+            (
+                "linux.resources.memory.limit", .number("-9223372036854775809"),
+                "linux.resources.memory.limit: -9223372036854775809 is out of range for a 64-bit integer"
+            ),
             ("linux.resources.cpu.shares", -1, "linux.resources.cpu.shares: expected an unsigned 64-bit integer"),
-            ("linux.resources.blockIO.weight", 70000, "linux.resources.blockIO.weight: 70000 is out of range for an unsigned 16-bit integer"),
-            ("linux.resources.rdma", ["mlx": ["hcaHandles": "x"]], "linux.resources.rdma[\"mlx\"].hcaHandles: expected an unsigned 32-bit integer"),
+            (
+                "linux.resources.blockIO.weight", 70000,
+                "linux.resources.blockIO.weight: 70000 is out of range for an unsigned 16-bit integer"
+            ),
+            (
+                "linux.resources.rdma", ["mlx": ["hcaHandles": "x"]],
+                "linux.resources.rdma[\"mlx\"].hcaHandles: expected an unsigned 32-bit integer"
+            ),
             ("linux.resources.pids", [:], "linux.resources.pids.limit: missing required field"),
-            ("linux.seccomp", ["defaultAction": "SCMP_ACT_FOO"], "linux.seccomp.defaultAction: unknown action \"SCMP_ACT_FOO\""),
+            (
+                "linux.seccomp", ["defaultAction": "SCMP_ACT_FOO"],
+                "linux.seccomp.defaultAction: unknown action \"SCMP_ACT_FOO\""
+            ),
             ("linux.personality", ["domain": "LINUX64"], "linux.personality.domain: unknown domain \"LINUX64\""),
-            ("process.scheduler", ["policy": "SCHED_FOO"], "process.scheduler.policy: unknown scheduling policy \"SCHED_FOO\""),
-            ("process.ioPriority", ["class": "IOPRIO_CLASS_X", "priority": 0], "process.ioPriority.class: unknown I/O priority class \"IOPRIO_CLASS_X\""),
+            (
+                "process.scheduler", ["policy": "SCHED_FOO"],
+                "process.scheduler.policy: unknown scheduling policy \"SCHED_FOO\""
+            ),
+            (
+                "process.ioPriority", ["class": "IOPRIO_CLASS_X", "priority": 0],
+                "process.ioPriority.class: unknown I/O priority class \"IOPRIO_CLASS_X\""
+            ),
         ]
         for (path, value, expected) in cases {
             XCTAssertEqual(decodeError(setting(minimalConfig, path, value)), expected, "editing \(path)")
@@ -107,7 +132,8 @@ final class DecodingTests: XCTestCase {
     func testIntegerLimits() throws {
         var json = setting(minimalConfig, "linux.resources.memory.limit", .number("9223372036854775807"))
         json = setting(json, "linux.resources.memory.swap", .number("-9223372036854775808"))
-        json = setting(json, "linux.resources.hugepageLimits[0]", ["pageSize": "2MB", "limit": .number("18446744073709551615")])
+        json = setting(
+            json, "linux.resources.hugepageLimits[0]", ["pageSize": "2MB", "limit": .number("18446744073709551615")])
         json = setting(json, "process.user.uid", .number("4294967295"))
         let spec = try JSONCodec.decode(Spec.self, from: json)
         XCTAssertEqual(spec.linux?.resources?.memory?.limit, Int64.max)
@@ -133,9 +159,12 @@ final class DecodingTests: XCTestCase {
         XCTAssertEqual(try JSONCodec.decode(Double.self, from: bytes("2.5")), 2.5)
         XCTAssertEqual(try JSONCodec.decode(JSON.self, from: bytes("[1]")), [1])
         XCTAssertEqual(try JSONCodec.decode(Int?.self, from: bytes("null")), nil)
-        XCTAssertEqual(errorText { try JSONCodec.decode([Int].self, from: bytes("[1,\"x\"]")) }, "[1]: expected an integer")
+        XCTAssertEqual(
+            errorText { try JSONCodec.decode([Int].self, from: bytes("[1,\"x\"]")) }, "[1]: expected an integer")
         XCTAssertEqual(errorText { try JSONCodec.decode([Int].self, from: bytes("{}")) }, "expected an array")
-        XCTAssertEqual(errorText { try JSONCodec.decode(Int8.self, from: bytes("200")) }, "200 is out of range for an 8-bit integer")
+        XCTAssertEqual(
+            errorText { try JSONCodec.decode(Int8.self, from: bytes("200")) },
+            "200 is out of range for an 8-bit integer")
     }
 }
 
@@ -149,7 +178,9 @@ final class EncodingTests: XCTestCase {
         )
         XCTAssertEqual(
             spec.json(indent: nil),
-            #"{"ociVersion":"1.2.0","process":{"terminal":false,"user":{"uid":0,"gid":0},"args":["/bin/true"],"cwd":"/"},"root":{"path":"/rootfs"},"hostname":"box"}"#
+            #"{"ociVersion":"1.2.0","process":{"terminal":false,"user":{"uid":0,"#
+                + #""gid":0},"args":["/bin/true"],"cwd":"/"},"root":{"path":"/rootfs"},"#
+                + #""hostname":"box"}"#
         )
     }
 
@@ -160,7 +191,9 @@ final class EncodingTests: XCTestCase {
     }
 
     func testDictionariesAreSortedByKey() {
-        let linux = Linux(sysctl: ["net.ipv4.ip_forward": "1", "kernel.shmmax": "1", "net.core.somaxconn": "9", "B": "", "a": ""])
+        let linux = Linux(sysctl: [
+            "net.ipv4.ip_forward": "1", "kernel.shmmax": "1", "net.core.somaxconn": "9", "B": "", "a": "",
+        ])
         XCTAssertEqual(
             JSONCodec.encode(linux),
             #"{"sysctl":{"B":"","a":"","kernel.shmmax":"1","net.core.somaxconn":"9","net.ipv4.ip_forward":"1"}}"#)
@@ -176,7 +209,9 @@ final class EncodingTests: XCTestCase {
         let text = JSONCodec.encode(process)
         XCTAssertEqual(
             text,
-            #"{"user":{"uid":0,"gid":0},"args":["x"],"cwd":"/","scheduler":{"policy":"SCHED_FIFO","priority":10,"flags":["SCHED_FLAG_RESET_ON_FORK"]},"ioPriority":{"class":"IOPRIO_CLASS_BE","priority":4},"execCPUAffinity":{"initial":"0","final":"1-3"}}"#
+            #"{"user":{"uid":0,"gid":0},"args":["x"],"cwd":"/","scheduler":{"policy":"SCHED_FIFO","#
+                + #""priority":10,"flags":["SCHED_FLAG_RESET_ON_FORK"]},"ioPriority":{"class":"IOPRIO_CLASS_BE","#
+                + #""priority":4},"execCPUAffinity":{"initial":"0","final":"1-3"}}"#
         )
         XCTAssertEqual(try JSONCodec.decode(Process.self, from: bytes(text)), process)
     }
@@ -187,21 +222,26 @@ final class EncodingTests: XCTestCase {
             annotations: ["b": "2", "a": "1"])
         XCTAssertEqual(
             JSONCodec.encode(state),
-            #"{"ociVersion":"1.2.0","id":"c1","status":"created","pid":4422,"bundle":"/bundles/c1","annotations":{"a":"1","b":"2"}}"#
+            #"{"ociVersion":"1.2.0","id":"c1","status":"created","pid":4422,"#
+                + #""bundle":"/bundles/c1","annotations":{"a":"1","b":"2"}}"#
         )
         XCTAssertEqual(try JSONCodec.decode(State.self, from: bytes(JSONCodec.encode(state))), state)
         XCTAssertEqual(
             JSONCodec.encode(State(ociVersion: "1.2.0", id: "c1", status: .stopped, bundle: "/b")),
             #"{"ociVersion":"1.2.0","id":"c1","status":"stopped","bundle":"/b"}"#)
         XCTAssertEqual(
-            errorText { try JSONCodec.decode(State.self, from: bytes(#"{"ociVersion":"1","id":"c","status":"paused","bundle":"/b"}"#)) },
+            errorText {
+                try JSONCodec.decode(
+                    State.self, from: bytes(#"{"ociVersion":"1","id":"c","status":"paused","bundle":"/b"}"#))
+            },
             "status: unknown status \"paused\"")
     }
 
     func testContainerProcessState() throws {
         let cps = ContainerProcessState(
             ociVersion: "1.0.2", fds: ["seccompFd"], pid: 4422, metadata: "MKNOD=/dev/null",
-            state: State(ociVersion: "1.0.2", id: "oci-container1", status: .creating, pid: 4422, bundle: "/containers/redis"))
+            state: State(
+                ociVersion: "1.0.2", id: "oci-container1", status: .creating, pid: 4422, bundle: "/containers/redis"))
         let text = JSONCodec.encode(cps, indent: "  ")
         XCTAssertEqual(try JSONCodec.decode(ContainerProcessState.self, from: bytes(text)), cps)
         XCTAssertTrue(text.hasPrefix("{\n  \"ociVersion\": \"1.0.2\",\n  \"fds\": [\n    \"seccompFd\"\n  ],"))

@@ -186,7 +186,8 @@ final class DefaultSpecTests: XCTestCase {
         XCTAssertEqual(text, runcSpecOutput)
         if text != runcSpecOutput {
             // Show the first differing line to make a failure easy to read.
-            let a = text.split(separator: "\n"), b = runcSpecOutput.split(separator: "\n")
+            let a = text.split(separator: "\n")
+            let b = runcSpecOutput.split(separator: "\n")
             if let i = zip(a, b).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
                 XCTFail("line \(i + 1): got \(a[i]) expected \(b[i])")
             }
@@ -204,6 +205,8 @@ final class DefaultSpecTests: XCTestCase {
     }
 
     func testCompactForm() {
-        XCTAssertTrue(Spec.runcDefault().json(indent: nil).hasPrefix(#"{"ociVersion":"1.0.2-dev","process":{"terminal":true,"user":{"uid":0,"gid":0},"args":["sh"]"#))
+        XCTAssertTrue(
+            Spec.runcDefault().json(indent: nil).hasPrefix(
+                #"{"ociVersion":"1.0.2-dev","process":{"terminal":true,"user":{"uid":0,"gid":0},"args":["sh"]"#))
     }
 }

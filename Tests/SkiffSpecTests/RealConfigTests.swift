@@ -23,7 +23,9 @@ let containerdConfig = #"""
         ],
         "cwd": "/",
         "capabilities": {
-          "bounding": ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"],
+          "bounding": ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
+            "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+            "CAP_KILL", "CAP_AUDIT_WRITE"],
           "effective": ["CAP_CHOWN", "CAP_KILL"],
           "permitted": ["CAP_CHOWN", "CAP_KILL"]
         },
@@ -43,20 +45,27 @@ let containerdConfig = #"""
       "hostname": "web-0",
       "mounts": [
         {"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]},
-        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
-        {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
+        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime",
+          "mode=755", "size=65536k"]},
+        {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec",
+          "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
         {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]},
         {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
-        {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]},
-        {"destination": "/etc/hosts", "type": "bind", "source": "/var/lib/kubelet/pods/uid/etc-hosts", "options": ["rbind", "rprivate", "rw"]},
+        {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec",
+          "nodev", "relatime", "ro"]},
+        {"destination": "/etc/hosts", "type": "bind", "source": "/var/lib/kubelet/pods/uid/etc-hosts",
+          "options": ["rbind", "rprivate", "rw"]},
         {"destination": "/data", "type": "bind", "source": "/var/lib/volumes/data", "options": ["rbind", "idmap"],
          "uidMappings": [{"containerID": 0, "hostID": 200000, "size": 65536}],
          "gidMappings": [{"containerID": 0, "hostID": 200000, "size": 65536}]},
-        {"destination": "/dev/shm", "type": "bind", "source": "/run/containerd/io.containerd.grpc.v1.cri/sandboxes/abc/shm", "options": ["rbind", "ro", "nosuid", "nodev", "noexec"]}
+        {"destination": "/dev/shm", "type": "bind",
+          "source": "/run/containerd/io.containerd.grpc.v1.cri/sandboxes/abc/shm", "options": ["rbind", "ro",
+          "nosuid", "nodev", "noexec"]}
       ],
       "hooks": {
         "createRuntime": [
-          {"path": "/usr/bin/nvidia-container-runtime-hook", "args": ["nvidia-container-runtime-hook", "prestart"], "env": ["NVIDIA_VISIBLE_DEVICES=all"], "timeout": 10}
+          {"path": "/usr/bin/nvidia-container-runtime-hook", "args": ["nvidia-container-runtime-hook", "prestart"],
+            "env": ["NVIDIA_VISIBLE_DEVICES=all"], "timeout": 10}
         ],
         "poststop": [
           {"path": "/usr/local/bin/cleanup"}
@@ -83,8 +92,10 @@ let containerdConfig = #"""
             {"allow": true, "type": "c", "major": 136, "access": "rwm"},
             {"allow": true, "type": "b", "major": 8, "minor": 0, "access": "r"}
           ],
-          "memory": {"limit": 536870912, "reservation": 268435456, "swap": 1073741824, "swappiness": 0, "disableOOMKiller": false, "checkBeforeUpdate": true},
-          "cpu": {"shares": 512, "quota": 50000, "burst": 10000, "period": 100000, "realtimeRuntime": -1, "cpus": "0-3", "mems": "0", "idle": 0},
+          "memory": {"limit": 536870912, "reservation": 268435456, "swap": 1073741824, "swappiness": 0,
+            "disableOOMKiller": false, "checkBeforeUpdate": true},
+          "cpu": {"shares": 512, "quota": 50000, "burst": 10000, "period": 100000, "realtimeRuntime": -1,
+            "cpus": "0-3", "mems": "0", "idle": 0},
           "pids": {"limit": 4096},
           "blockIO": {
             "weight": 500,
@@ -119,9 +130,12 @@ let containerdConfig = #"""
           "flags": ["SECCOMP_FILTER_FLAG_SPEC_ALLOW"],
           "syscalls": [
             {"names": ["accept", "accept4", "read", "write", "exit_group"], "action": "SCMP_ACT_ALLOW"},
-            {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 0, "op": "SCMP_CMP_EQ"}]},
-            {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 4294967295, "op": "SCMP_CMP_EQ"}]},
-            {"names": ["clone"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 2114060288, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]},
+            {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 0,
+              "op": "SCMP_CMP_EQ"}]},
+            {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 4294967295,
+              "op": "SCMP_CMP_EQ"}]},
+            {"names": ["clone"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 2114060288,
+              "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]},
             {"names": ["ptrace"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
             {"names": ["kexec_load"], "action": "SCMP_ACT_KILL_PROCESS"}
           ]
@@ -152,12 +166,15 @@ final class RealConfigTests: XCTestCase {
         XCTAssertTrue(linux.createsNamespace(.user))
         XCTAssertEqual(linux.resources?.memory?.limit, 536_870_912)
         XCTAssertEqual(linux.resources?.cpu?.quota, 50000)
-        XCTAssertEqual(linux.resources?.devices?[2], LinuxDeviceCgroup(allow: true, type: "c", major: 136, access: "rwm"))
+        XCTAssertEqual(
+            linux.resources?.devices?[2], LinuxDeviceCgroup(allow: true, type: "c", major: 136, access: "rwm"))
         XCTAssertEqual(linux.resources?.rdma?["mlx4_0"], LinuxRdma(hcaObjects: 1000))
         XCTAssertEqual(linux.devices?[0].fileMode, 0o666)
         XCTAssertEqual(linux.seccomp?.defaultAction, .errno)
         XCTAssertEqual(linux.seccomp?.architectures, [.x86_64, .x86, .x32])
-        XCTAssertEqual(linux.seccomp?.syscalls?[3].args?[0], LinuxSeccompArg(index: 0, value: 2_114_060_288, valueTwo: 0, op: .maskedEqual))
+        XCTAssertEqual(
+            linux.seccomp?.syscalls?[3].args?[0],
+            LinuxSeccompArg(index: 0, value: 2_114_060_288, valueTwo: 0, op: .maskedEqual))
         XCTAssertEqual(linux.seccomp?.syscalls?[4].errnoRet, 38)
         XCTAssertEqual(linux.personality?.domain, .linux)
     }

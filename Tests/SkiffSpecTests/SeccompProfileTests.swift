@@ -22,10 +22,12 @@ final class SeccompProfileTests: XCTestCase {
             throw XCTSkip("SKIFF_WRITE_PROFILE=1: profiles/seccomp-default.json rewritten, not checked")
         }
         let onDisk = try String(contentsOf: Self.file, encoding: .utf8)
-        XCTAssertEqual(onDisk, Self.rendered(), "profiles/seccomp-default.json is stale (SKIFF_WRITE_PROFILE=1 regenerates it)")
+        XCTAssertEqual(
+            onDisk, Self.rendered(), "profiles/seccomp-default.json is stale (SKIFF_WRITE_PROFILE=1 regenerates it)")
         // And it is a valid linux.seccomp for the decoder.
-        XCTAssertEqual(try JSONCodec.decode(LinuxSeccomp.self, from: Array(onDisk.utf8)),
-                       LinuxSeccomp.skiffDefault(capabilities: SeccompProfile.dockerDefaultCapabilities, arch: .x86_64))
+        XCTAssertEqual(
+            try JSONCodec.decode(LinuxSeccomp.self, from: Array(onDisk.utf8)),
+            LinuxSeccomp.skiffDefault(capabilities: SeccompProfile.dockerDefaultCapabilities, arch: .x86_64))
     }
 
     func allowedUnconditionally(_ p: LinuxSeccomp) -> Set<String> {
@@ -38,9 +40,11 @@ final class SeccompProfileTests: XCTestCase {
         XCTAssertEqual(plain.defaultErrnoRet, 1)
         XCTAssertEqual(plain.architectures, [.x86_64, .x86, .x32])
         let allowed = allowedUnconditionally(plain)
-        for name in ["keyctl", "add_key", "request_key", "unshare", "mount", "umount2", "pivot_root", "ptrace", "kexec_load",
-                     "kexec_file_load", "bpf", "perf_event_open", "setns", "clone", "clone3", "userfaultfd", "io_uring_setup",
-                     "open_by_handle_at", "reboot", "init_module", "swapon"] {
+        for name in [
+            "keyctl", "add_key", "request_key", "unshare", "mount", "umount2", "pivot_root", "ptrace", "kexec_load",
+            "kexec_file_load", "bpf", "perf_event_open", "setns", "clone", "clone3", "userfaultfd", "io_uring_setup",
+            "open_by_handle_at", "reboot", "init_module", "swapon",
+        ] {
             XCTAssertFalse(allowed.contains(name), "\(name) allowed without its capability")
         }
         for name in ["read", "write", "openat", "execve", "mkdir", "chroot", "arch_prctl", "getrandom"] {
@@ -59,8 +63,10 @@ final class SeccompProfileTests: XCTestCase {
         // The keyring and kexec stay closed even then.
         for name in ["keyctl", "add_key", "request_key", "kexec_load"] { XCTAssertFalse(adminAllowed.contains(name)) }
         XCTAssertNil(admin.syscalls?.first { $0.names == ["clone3"] && $0.action == .errno })
-        let errors = Spec(ociVersion: "1.0.2", process: Process(args: ["sh"], cwd: "/"),
-                          linux: Linux(namespaces: [LinuxNamespace(type: .mount)], seccomp: admin)).validationErrors()
+        let errors = Spec(
+            ociVersion: "1.0.2", process: Process(args: ["sh"], cwd: "/"),
+            linux: Linux(namespaces: [LinuxNamespace(type: .mount)], seccomp: admin)
+        ).validationErrors()
         XCTAssertFalse(errors.contains { "\($0)".contains("seccomp") }, "\(errors)")
     }
 }

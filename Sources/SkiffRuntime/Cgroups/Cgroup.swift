@@ -29,7 +29,8 @@ public enum Cgroup {
             // "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime shared:9 - cgroup2 cgroup2 rw"
             let fields = line.split(separator: " ")
             guard let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count, fields[dash + 1] == "cgroup2",
-                  dash >= 5, fields[3] == "/" else { continue }
+                dash >= 5, fields[3] == "/"
+            else { continue }
             found.append(unescapeOctal(String(fields[4])))
         }
         // A mount can be covered by a later one (a tmpfs over it): keep only paths where
@@ -52,9 +53,14 @@ public enum Cgroup {
         var i = 0
         while i < b.count {
             if b[i] == UInt8(ascii: "\\"), i + 3 < b.count,
-               let v = UInt8(String(decoding: b[(i + 1)...(i + 3)], as: UTF8.self), radix: 8) {
-                out.append(v); i += 4
-            } else { out.append(b[i]); i += 1 }
+                let v = UInt8(String(decoding: b[(i + 1)...(i + 3)], as: UTF8.self), radix: 8)
+            {
+                out.append(v)
+                i += 4
+            } else {
+                out.append(b[i])
+                i += 1
+            }
         }
         return String(decoding: out, as: UTF8.self)
     }
@@ -75,7 +81,9 @@ public enum Cgroup {
     /// --root other than /run/skiff (TAG: 8 hex digits of a hash of the root), so that two
     /// state roots may use the same ids. Returns the path and the cgroup it hangs from
     /// (where controllers are first enabled).
-    static func containerPath(_ cgroupsPath: String?, id: String, root: String = defaultRoot) throws -> (path: String, base: String) {
+    static func containerPath(_ cgroupsPath: String?, id: String, root: String = defaultRoot) throws -> (
+        path: String, base: String
+    ) {
         let requested = cgroupsPath ?? ""
         let parts = requested.split(separator: "/").filter { $0 != "." }
         if parts.contains("..") { throw SkiffError("linux.cgroupsPath: must not contain \"..\" components") }
@@ -104,11 +112,15 @@ public enum Cgroup {
 
     /// The controllers a cgroup can give its children (its cgroup.controllers).
     static func controllers(of path: String) -> [String] {
-        (readText(directory(path) + "/cgroup.controllers") ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+        (readText(directory(path) + "/cgroup.controllers") ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" })
+            .map(String.init)
     }
 
     static func subtreeControl(of path: String) -> Set<String> {
-        Set((readText(directory(path) + "/cgroup.subtree_control") ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+        Set(
+            (readText(directory(path) + "/cgroup.subtree_control") ?? "").split(whereSeparator: {
+                $0 == " " || $0 == "\n"
+            }).map(String.init))
     }
 
     /// Enable controllers for the children of `path`, writing only those not on yet.
@@ -122,7 +134,11 @@ public enum Cgroup {
             let code = writeValue(file, value)
             if code != 0 {
                 let why = code == EBUSY ? " (the cgroup has processes of its own)" : ""
-                throw SkiffError("cgroup \(path): cannot enable the \(missing.joined(separator: ", ")) controller\(missing.count > 1 ? "s" : "") in cgroup.subtree_control: \(errnoText(code))\(why)", code: code)
+                throw SkiffError(
+                    "cgroup \(path): cannot enable the \(missing.joined(separator: ", ")) "
+                        + "controller\(missing.count > 1 ? "s" : "") in cgroup.subtree_control: "
+                        + "\(errnoText(code))\(why)",
+                    code: code)
             }
         }
     }
@@ -165,7 +181,10 @@ public enum Cgroup {
                     current = (current == "/" ? "" : current) + "/" + name
                     let dir = directory(current)
                     let (rc, code) = Explain.step("new cgroup", "mkdir \(dir)") { (mkdir(dir, 0o755), errno) }
-                    if rc == 0 { made.append(current); continue }
+                    if rc == 0 {
+                        made.append(current)
+                        continue
+                    }
                     if code == EEXIST && isDirectory(dir) {
                         if i == below.count - 1, !processes(current).isEmpty {
                             throw SkiffError("cgroup \(current) already exists and has processes in it")
@@ -200,7 +219,8 @@ public enum Cgroup {
         guard isDirectory(dir) else { return }
         for name in listDirectory(dir) where isDirectory(dir + "/" + name) { try removeTree(path + "/" + name) }
         for i in 0..<500 {
-            let (rc, code) = i == 0 ? Explain.step("remove cgroup", "rmdir \(dir)") { (rmdir(dir), errno) } : (rmdir(dir), errno)
+            let (rc, code) =
+                i == 0 ? Explain.step("remove cgroup", "rmdir \(dir)") { (rmdir(dir), errno) } : (rmdir(dir), errno)
             if rc == 0 || code == ENOENT { return }
             if code != EBUSY || i == 499 { throw SkiffError("cannot remove cgroup \(dir): \(errnoText(code))") }
             sleepMillis(10)
@@ -232,7 +252,9 @@ public enum Cgroup {
     static func signalAll(_ path: String, _ signal: Int32) {
         let dir = directory(path)
         if signal == SIGKILL, fileExists(dir + "/cgroup.kill") {
-            let ok = (try? Explain.step("kill all", "write \(dir)/cgroup.kill = 1") { try put(dir + "/cgroup.kill", "1") }) != nil
+            let ok =
+                (try? Explain.step("kill all", "write \(dir)/cgroup.kill = 1") { try put(dir + "/cgroup.kill", "1") })
+                != nil
             if ok { return }
         }
         for pid in processes(path, recursive: true) { Glibc.kill(pid, signal) }
@@ -244,7 +266,10 @@ public enum Cgroup {
         var first = true
         for i in 0..<1000 {
             if !isPopulated(path) { return }
-            if first || i % 50 == 0 { signalAll(path, SIGKILL); first = false }
+            if first || i % 50 == 0 {
+                signalAll(path, SIGKILL)
+                first = false
+            }
             // A frozen cgroup's processes die of SIGKILL too, but thaw it anyway.
             if i == 0 && isFrozen(path) { try? setFrozen(path, false, wait: false) }
             sleepMillis(10)

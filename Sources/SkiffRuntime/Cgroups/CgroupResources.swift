@@ -56,7 +56,8 @@ enum CgroupResources {
         if let c = r.cpu {
             if (c.realtimeRuntime ?? 0) != 0 || (c.realtimePeriod ?? 0) != 0 {
                 let field = (c.realtimeRuntime ?? 0) != 0 ? "realtimeRuntime" : "realtimePeriod"
-                throw SkiffError("\(prefix).cpu.\(field): realtime CPU limits are a cgroup v1 feature; cgroup v2 has none")
+                throw SkiffError(
+                    "\(prefix).cpu.\(field): realtime CPU limits are a cgroup v1 feature; cgroup v2 has none")
             }
             if (c.shares ?? 0) != 0 { need("cpu", "cpu.shares") }
             if (c.quota ?? 0) != 0 { need("cpu", "cpu.quota") }
@@ -70,8 +71,12 @@ enum CgroupResources {
         if let b = r.blockIO {
             if (b.weight ?? 0) != 0 { need("io", "blockIO.weight") }
             if !(b.weightDevice ?? []).isEmpty { need("io", "blockIO.weightDevice") }
-            for (name, list) in [("throttleReadBpsDevice", b.throttleReadBpsDevice), ("throttleWriteBpsDevice", b.throttleWriteBpsDevice),
-                                 ("throttleReadIOPSDevice", b.throttleReadIOPSDevice), ("throttleWriteIOPSDevice", b.throttleWriteIOPSDevice)]
+            for (name, list) in [
+                ("throttleReadBpsDevice", b.throttleReadBpsDevice),
+                ("throttleWriteBpsDevice", b.throttleWriteBpsDevice),
+                ("throttleReadIOPSDevice", b.throttleReadIOPSDevice),
+                ("throttleWriteIOPSDevice", b.throttleWriteIOPSDevice),
+            ]
             where !(list ?? []).isEmpty { need("io", "blockIO." + name) }
         }
         if !(r.hugepageLimits ?? []).isEmpty { need("hugetlb", "hugepageLimits") }
@@ -101,16 +106,17 @@ enum CgroupResources {
     /// memory.swap in the spec is memory+swap (v1's memsw); v2's memory.swap.max is swap
     /// alone. Returns nil for "leave it".
     static func swapMax(swap: Int64, limit: Int64) throws -> String? {
-        if limit == -1 && swap == 0 { return "max" }       // unlimited memory: unlimited swap too
+        if limit == -1 && swap == 0 { return "max" } // unlimited memory: unlimited swap too
         if swap == -1 { return "max" }
         if swap == 0 { return nil }
         if limit == 0 || limit == -1 {
             throw SkiffError("\(prefix).memory.swap: a swap limit needs a memory limit")
         }
         if swap < limit {
-            throw SkiffError("\(prefix).memory.swap: must not be less than the memory limit (it counts memory plus swap)")
+            throw SkiffError(
+                "\(prefix).memory.swap: must not be less than the memory limit (it counts memory plus swap)")
         }
-        return String(swap - limit)   // swap == limit gives "0": no swap at all
+        return String(swap - limit) // swap == limit gives "0": no swap at all
     }
 
     /// -1 -> "max", 0 -> unset, else the number.
@@ -123,37 +129,52 @@ enum CgroupResources {
 
     /// Every write for `r`, in order. `bfq` says whether the cgroup has io.bfq.weight;
     /// `exists` whether an optional file (hugetlb rsvd) is there.
-    static func writes(_ r: LinuxResources, bfq: Bool, exists: (String) -> Bool = { _ in false }) throws -> [CgroupWrite] {
+    static func writes(_ r: LinuxResources, bfq: Bool, exists: (String) -> Bool = { _ in false }) throws
+        -> [CgroupWrite]
+    {
         var out: [CgroupWrite] = []
         let p = prefix
         if let m = r.memory {
             if let swap = try swapMax(swap: m.swap ?? 0, limit: m.limit ?? 0) {
-                out.append(CgroupWrite(what: "swap limit", field: "\(p).memory.swap", file: "memory.swap.max", value: swap,
-                                       optionalFile: swap == "max" || swap == "0"))
+                out.append(
+                    CgroupWrite(
+                        what: "swap limit", field: "\(p).memory.swap", file: "memory.swap.max", value: swap,
+                        optionalFile: swap == "max" || swap == "0"))
             }
             if let v = limitText(m.limit) {
                 out.append(CgroupWrite(what: "memory limit", field: "\(p).memory.limit", file: "memory.max", value: v))
             }
             if let v = limitText(m.reservation) {
-                out.append(CgroupWrite(what: "memory reservation", field: "\(p).memory.reservation", file: "memory.low", value: v))
+                out.append(
+                    CgroupWrite(
+                        what: "memory reservation", field: "\(p).memory.reservation", file: "memory.low", value: v))
             }
         }
         if let c = r.cpu {
             if let shares = c.shares, shares != 0 {
-                out.append(CgroupWrite(what: "cpu weight", field: "\(p).cpu.shares", file: "cpu.weight", value: String(cpuWeight(shares: shares))))
+                out.append(
+                    CgroupWrite(
+                        what: "cpu weight", field: "\(p).cpu.shares", file: "cpu.weight",
+                        value: String(cpuWeight(shares: shares))))
             }
             if let idle = c.idle {
                 out.append(CgroupWrite(what: "cpu idle", field: "\(p).cpu.idle", file: "cpu.idle", value: String(idle)))
             }
-            let quota = c.quota ?? 0, period = c.period ?? 0
+            let quota = c.quota ?? 0
+            let period = c.period ?? 0
             if let burst = c.burst {
-                out.append(CgroupWrite(what: "cpu burst", field: "\(p).cpu.burst", file: "cpu.max.burst", value: String(burst),
-                                       retryAfterOthers: quota != 0))
+                out.append(
+                    CgroupWrite(
+                        what: "cpu burst", field: "\(p).cpu.burst", file: "cpu.max.burst", value: String(burst),
+                        retryAfterOthers: quota != 0))
             }
             if quota != 0 || period != 0 {
                 var v = quota > 0 ? String(quota) : "max"
                 if period != 0 { v += " \(period)" }
-                out.append(CgroupWrite(what: "cpu quota", field: "\(p).cpu.\(quota != 0 ? "quota" : "period")", file: "cpu.max", value: v))
+                out.append(
+                    CgroupWrite(
+                        what: "cpu quota", field: "\(p).cpu.\(quota != 0 ? "quota" : "period")", file: "cpu.max",
+                        value: v))
             }
             if let cpus = c.cpus, !cpus.isEmpty {
                 out.append(CgroupWrite(what: "cpuset", field: "\(p).cpu.cpus", file: "cpuset.cpus", value: cpus))
@@ -168,9 +189,14 @@ enum CgroupResources {
         if let b = r.blockIO {
             if let w = b.weight, w != 0 {
                 if bfq {
-                    out.append(CgroupWrite(what: "io weight", field: "\(p).blockIO.weight", file: "io.bfq.weight", value: String(w)))
+                    out.append(
+                        CgroupWrite(
+                            what: "io weight", field: "\(p).blockIO.weight", file: "io.bfq.weight", value: String(w)))
                 } else {
-                    out.append(CgroupWrite(what: "io weight", field: "\(p).blockIO.weight", file: "io.weight", value: "default \(ioWeight(blkioWeight: w))"))
+                    out.append(
+                        CgroupWrite(
+                            what: "io weight", field: "\(p).blockIO.weight", file: "io.weight",
+                            value: "default \(ioWeight(blkioWeight: w))"))
                 }
             }
             // Per-device weights exist with BFQ only (as in runc; io.weight's per-device
@@ -178,23 +204,37 @@ enum CgroupResources {
             if bfq {
                 for (i, d) in (b.weightDevice ?? []).enumerated() {
                     guard let w = d.weight else { continue }
-                    out.append(CgroupWrite(what: "io weight", field: "\(p).blockIO.weightDevice[\(i)]", file: "io.bfq.weight", value: "\(d.major):\(d.minor) \(w)"))
+                    out.append(
+                        CgroupWrite(
+                            what: "io weight", field: "\(p).blockIO.weightDevice[\(i)]", file: "io.bfq.weight",
+                            value: "\(d.major):\(d.minor) \(w)"))
                 }
             }
             let throttles: [(String, String, [LinuxThrottleDevice]?)] = [
-                ("throttleReadBpsDevice", "rbps", b.throttleReadBpsDevice), ("throttleWriteBpsDevice", "wbps", b.throttleWriteBpsDevice),
-                ("throttleReadIOPSDevice", "riops", b.throttleReadIOPSDevice), ("throttleWriteIOPSDevice", "wiops", b.throttleWriteIOPSDevice),
+                ("throttleReadBpsDevice", "rbps", b.throttleReadBpsDevice),
+                ("throttleWriteBpsDevice", "wbps", b.throttleWriteBpsDevice),
+                ("throttleReadIOPSDevice", "riops", b.throttleReadIOPSDevice),
+                ("throttleWriteIOPSDevice", "wiops", b.throttleWriteIOPSDevice),
             ]
             for (name, key, list) in throttles {
                 for (i, t) in (list ?? []).enumerated() {
-                    out.append(CgroupWrite(what: "io limit", field: "\(p).blockIO.\(name)[\(i)]", file: "io.max", value: "\(t.major):\(t.minor) \(key)=\(t.rate)"))
+                    out.append(
+                        CgroupWrite(
+                            what: "io limit", field: "\(p).blockIO.\(name)[\(i)]", file: "io.max",
+                            value: "\(t.major):\(t.minor) \(key)=\(t.rate)"))
                 }
             }
         }
         for (i, h) in (r.hugepageLimits ?? []).enumerated() {
-            out.append(CgroupWrite(what: "hugetlb limit", field: "\(p).hugepageLimits[\(i)]", file: "hugetlb.\(h.pageSize).max", value: String(h.limit)))
+            out.append(
+                CgroupWrite(
+                    what: "hugetlb limit", field: "\(p).hugepageLimits[\(i)]", file: "hugetlb.\(h.pageSize).max",
+                    value: String(h.limit)))
             if exists("hugetlb.\(h.pageSize).rsvd.max") {
-                out.append(CgroupWrite(what: "hugetlb limit", field: "\(p).hugepageLimits[\(i)]", file: "hugetlb.\(h.pageSize).rsvd.max", value: String(h.limit)))
+                out.append(
+                    CgroupWrite(
+                        what: "hugetlb limit", field: "\(p).hugepageLimits[\(i)]",
+                        file: "hugetlb.\(h.pageSize).rsvd.max", value: String(h.limit)))
             }
         }
         for (device, l) in (r.rdma ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -222,14 +262,21 @@ enum CgroupResources {
         let list = try writes(r, bfq: fileExists(dir + "/io.bfq.weight"), exists: { fileExists(dir + "/" + $0) })
         var later: [CgroupWrite] = []
         for w in list {
-            let code = Explain.step(w.what, "write \(dir)/\(w.file) = \(w.value)") { Cgroup.writeValue(dir + "/" + w.file, w.value) }
+            let code = Explain.step(w.what, "write \(dir)/\(w.file) = \(w.value)") {
+                Cgroup.writeValue(dir + "/" + w.file, w.value)
+            }
             if code == 0 { continue }
             if code == ENOENT && w.optionalFile { continue }
-            if code == EINVAL && w.retryAfterOthers { later.append(w); continue }
+            if code == EINVAL && w.retryAfterOthers {
+                later.append(w)
+                continue
+            }
             throw failure(w, dir, code)
         }
         for w in later {
-            let code = Explain.step(w.what, "write \(dir)/\(w.file) = \(w.value)") { Cgroup.writeValue(dir + "/" + w.file, w.value) }
+            let code = Explain.step(w.what, "write \(dir)/\(w.file) = \(w.value)") {
+                Cgroup.writeValue(dir + "/" + w.file, w.value)
+            }
             if code != 0 { throw failure(w, dir, code) }
         }
     }
@@ -295,12 +342,13 @@ enum CgroupResources {
     /// What to write for an update: every setting of each group the update touches, taken
     /// from the merged resources (swap needs the limit, cpu.max both quota and period).
     static func updateSubset(merged: LinuxResources, update u: LinuxResources) -> LinuxResources {
-        LinuxResources(memory: u.memory == nil ? nil : merged.memory,
-                       cpu: u.cpu == nil ? nil : merged.cpu,
-                       pids: u.pids,
-                       blockIO: u.blockIO == nil ? nil : merged.blockIO,
-                       hugepageLimits: u.hugepageLimits,
-                       rdma: u.rdma,
-                       unified: u.unified)
+        LinuxResources(
+            memory: u.memory == nil ? nil : merged.memory,
+            cpu: u.cpu == nil ? nil : merged.cpu,
+            pids: u.pids,
+            blockIO: u.blockIO == nil ? nil : merged.blockIO,
+            hugepageLimits: u.hugepageLimits,
+            rdma: u.rdma,
+            unified: u.unified)
     }
 }

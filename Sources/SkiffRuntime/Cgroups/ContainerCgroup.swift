@@ -37,7 +37,10 @@ final class ContainerCgroup {
     private static func devicesOnly(id: String, spec: Spec, root: String, why: String) throws -> ContainerCgroup {
         let rules = spec.linux?.resources?.devices ?? []
         guard DeviceCgroupV1.available else {
-            throw SkiffError("no device cgroup for container \(id): \(why), and there is no cgroup v1 devices controller; refusing to run a container that could open the host's devices")
+            throw SkiffError(
+                "no device cgroup for container \(id): \(why), and there is no cgroup v1 devices controller; "
+                    + "refusing to run a container that could open the host's devices"
+            )
         }
         let (name, _) = try Cgroup.containerPath(spec.linux?.cgroupsPath, id: id, root: root)
         Log.debug("no cgroup v2 for container \(id) (\(why)): device rules go to the cgroup v1 devices controller")
@@ -65,7 +68,10 @@ final class ContainerCgroup {
         let needed = try CgroupResources.requirements(resources)
         guard Cgroup.available else {
             if let n = needed.first {
-                throw SkiffError("\(n.field): the \(n.controller) controller is not available: no cgroup v2 hierarchy is mounted (skiff supports cgroup v2 only)")
+                throw SkiffError(
+                    "\(n.field): the \(n.controller) controller is not available: no cgroup v2 hierarchy is "
+                        + "mounted (skiff supports cgroup v2 only)"
+                )
             }
             return try devicesOnly(id: id, spec: spec, root: root, why: "no cgroup v2 hierarchy is mounted")
         }
@@ -96,7 +102,11 @@ final class ContainerCgroup {
     }
 
     static func unavailable(_ controller: String, field: String, base: String, available: [String]) -> SkiffError {
-        SkiffError("\(field): the \(controller) controller is not available in the cgroup v2 hierarchy at \(Cgroup.directory(base)) (available: \(available.isEmpty ? "none" : available.joined(separator: " ")))")
+        SkiffError(
+            "\(field): the \(controller) controller is not available in the cgroup v2 hierarchy at "
+                + "\(Cgroup.directory(base)) (available: "
+                + "\(available.isEmpty ? "none" : available.joined(separator: " ")))"
+        )
     }
 
     /// clone3 into this cgroup (see Cgroup.clone3); `cgroup` nil: a plain clone3.
@@ -114,7 +124,10 @@ final class ContainerCgroup {
 
     /// Undo create: kill whatever got in, remove the directories made.
     func destroy() {
-        if let dir = deviceV1Dir { DeviceCgroupV1.remove(dir); return }
+        if let dir = deviceV1Dir {
+            DeviceCgroupV1.remove(dir)
+            return
+        }
         try? Cgroup.killAndWait(path)
         if made.isEmpty { return }
         for dir in made.reversed() { _ = rmdir(Cgroup.directory(dir)) }
@@ -136,10 +149,14 @@ final class ContainerCgroup {
         guard Cgroup.available, !record.cgroupPath.isEmpty else { return }
         let kills = CgroupStats.oomKills(record.cgroupPath)
         guard kills > 0 else { return }
-        let limit = CgroupStats.number(Cgroup.directory(record.cgroupPath) + "/memory.max").map(CgroupStats.humanBytes) ?? "unknown"
-        let message = exitCode == 128 + SIGKILL
+        let limit =
+            CgroupStats.number(Cgroup.directory(record.cgroupPath) + "/memory.max").map(CgroupStats.humanBytes)
+            ?? "unknown"
+        let message =
+            exitCode == 128 + SIGKILL
             ? "container process was killed by the kernel's OOM killer (memory limit \(limit))"
-            : "\(kills) process\(kills == 1 ? " was" : "es were") killed by the kernel's OOM killer in the container (memory limit \(limit))"
+            : "\(kills) process\(kills == 1 ? " was" : "es were") killed by the kernel's OOM killer in the "
+                + "container (memory limit \(limit))"
         if Log.toFile { Log.warn(message) }
         try? writeAll(2, Array("skiff: \(message)\n".utf8))
     }
@@ -148,7 +165,8 @@ final class ContainerCgroup {
     /// tiny memory limit.
     static func setupDeathReason(_ cgroup: ContainerCgroup?) -> String? {
         guard let cgroup, CgroupStats.oomKills(cgroup.path) > 0 else { return nil }
-        let limit = CgroupStats.number(Cgroup.directory(cgroup.path) + "/memory.max").map(CgroupStats.humanBytes) ?? "unknown"
+        let limit =
+            CgroupStats.number(Cgroup.directory(cgroup.path) + "/memory.max").map(CgroupStats.humanBytes) ?? "unknown"
         return "container init was killed by the kernel's OOM killer during setup (memory limit \(limit))"
     }
 }
@@ -170,7 +188,8 @@ extension Runtime {
     public func pause(id: String) throws {
         let (record, status) = try cgroupRecord(id, "pause")
         guard status == .running || status == .created else {
-            throw SkiffError(status == .paused ? "container \"\(id)\" is already paused" : "container \"\(id)\" is not running")
+            throw SkiffError(
+                status == .paused ? "container \"\(id)\" is already paused" : "container \"\(id)\" is not running")
         }
         try Cgroup.setFrozen(record.cgroupPath, true)
     }
@@ -201,7 +220,8 @@ extension Runtime {
     public func events(id: String, intervalMillis: Int, emit: (String) -> Void) throws {
         let (record, status) = try cgroupRecord(id, "events")
         guard status != .stopped else { throw SkiffError("container \"\(id)\" is not running") }
-        let path = record.cgroupPath, dir = Cgroup.directory(path)
+        let path = record.cgroupPath
+        let dir = Cgroup.directory(path)
         // memory.events and cgroup.events signal changes to poll(2) as POLLPRI.
         var watched: [Int32] = []
         for file in ["memory.events", "cgroup.events"] {

@@ -1,8 +1,9 @@
 // `skiff commit ID DIR[:TAG]`: the container's writable (upper) layer becomes a new layer
 // on top of the image it was run from (or of its --rootfs tree, as a base layer), written as
 // an OCI image layout that skopeo, podman and `skiff run --image` read. The image config is
-// the base image's (a run's -e/-w/-u are not recorded; with --rootfs, the container's process is). This is what `docker commit` does, and what each RUN of a
-// Dockerfile does: run a command, keep what it changed as a layer.
+// the base image's (a run's -e/-w/-u are not recorded; with --rootfs, the container's process
+// is). This is what `docker commit` does, and what each RUN of a Dockerfile does: run a
+// command, keep what it changed as a layer.
 //
 // The upper layer speaks overlay (a deletion is a 0:0 character device, a replaced
 // directory carries trusted.overlay.opaque=y); a layer tar speaks the image spec (.wh.NAME,
@@ -69,6 +70,7 @@ public enum Commit {
         } else {
             // Run from --rootfs: that tree becomes the base layer, and the container's
             // process (args, env, cwd) the config, as `docker commit` records it.
+            // swift-format-ignore: OnlyOneTrailingClosureArgument
             let (digest, size) = try Explain.step(
                 "base layer", "tar -c \(overlay.lower)", result: { "\($0.0) (\($0.1) bytes)" }
             ) {
@@ -94,6 +96,7 @@ public enum Commit {
         }
 
         // The new layer.
+        // swift-format-ignore: OnlyOneTrailingClosureArgument
         let (layerDigest, layerSize) = try Explain.step(
             "commit layer", "tar -c \(overlay.upper) (whiteouts as .wh. files)",
             result: { "\($0.0) (\($0.1) bytes)" }

@@ -12,6 +12,8 @@ import Glibc
 import SkiffSpec
 
 public struct ImageConfig: Codable {
+    // The members keep the image spec's JSON names (User, Env, Cmd...): Codable maps them 1:1.
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     public struct Container: Codable {
         public var User: String?
         public var ExposedPorts: [String: JSON]?

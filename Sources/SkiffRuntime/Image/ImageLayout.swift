@@ -192,7 +192,8 @@ public struct Image {
             }
             guard latest.count == 1 else {
                 throw SkiffError(
-                    "image \(path) holds several images: name one as \(path):TAG (tags: \(names.joined(separator: ", ")))"
+                    "image \(path) holds several images: name one as \(path):TAG (tags: "
+                        + "\(names.joined(separator: ", ")))"
                 )
             }
             entries = latest
@@ -282,7 +283,8 @@ public struct Image {
         let members = entry["Layers"]?.arrayValue?.compactMap(\.stringValue) ?? []
         guard members.count == diffIDs.count else {
             throw SkiffError(
-                "image \(shown): manifest.json lists \(members.count) layers but the config has \(diffIDs.count) diff_ids"
+                "image \(shown): manifest.json lists \(members.count) layers but the config has \(diffIDs.count) "
+                    + "diff_ids"
             )
         }
         var layers: [ImageLayer] = []

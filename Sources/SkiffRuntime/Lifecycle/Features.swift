@@ -4,7 +4,9 @@ import SkiffSpec
 
 public enum Features {
     public static let namespaces = ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"]
-    public static let hooks = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]
+    public static let hooks = [
+        "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
+    ]
     public static let cgroupV2 = true
     public static let seccomp = true
     /// Every capability name process.capabilities may use.

@@ -18,8 +18,9 @@ enum Hooks {
         for (i, hook) in hooks.enumerated() {
             try Explain.step("hook \(kind)", "\(hook.path) \((hook.args ?? []).dropFirst().joined(separator: " "))") {
                 do {
-                    try Subprocess.run(hook.path, args: hook.args?.isEmpty == false ? hook.args! : [hook.path],
-                                       env: hook.env ?? [], stdin: stdin, timeout: hook.timeout)
+                    try Subprocess.run(
+                        hook.path, args: hook.args?.isEmpty == false ? hook.args! : [hook.path],
+                        env: hook.env ?? [], stdin: stdin, timeout: hook.timeout)
                 } catch let e as SkiffError {
                     throw SkiffError("hooks.\(kind)[\(i)] \(hook.path): \(e.message)")
                 }
@@ -34,7 +35,8 @@ enum Hooks {
 
     /// The state a hook reads, at a given moment of the lifecycle.
     static func state(_ id: String, _ status: ContainerState, pid: Int32?, bundle: String, spec: Spec) -> State {
-        State(ociVersion: spec.ociVersion, id: id, status: status, pid: pid.map(Int.init), bundle: bundle,
-              annotations: spec.annotations)
+        State(
+            ociVersion: spec.ociVersion, id: id, status: status, pid: pid.map(Int.init), bundle: bundle,
+            annotations: spec.annotations)
     }
 }

@@ -53,11 +53,13 @@ extension Runtime {
         if fd < 0 {
             if isQuickRun(record) {
                 throw SkiffError(
-                    "container \"\(id)\" has no log yet: only a detached run (run -d, or start after it stopped) captures its output"
+                    "container \"\(id)\" has no log yet: only a detached run (run -d, or start after it stopped) "
+                        + "captures its output"
                 )
             }
             throw SkiffError(
-                "container \"\(id)\" has no captured output: a bundle container writes to skiff's own stdout and stderr (only detached quick-run containers, run -d --rootfs, keep a log)"
+                "container \"\(id)\" has no captured output: a bundle container writes to skiff's own stdout and "
+                    + "stderr (only detached quick-run containers, run -d --rootfs, keep a log)"
             )
         }
         defer { close(fd) }

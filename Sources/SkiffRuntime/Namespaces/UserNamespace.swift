@@ -13,7 +13,8 @@ enum UserNamespace {
     /// container has no new user namespace (or 0 is unmapped).
     static func hostRoot(of spec: Spec) -> (uid: uid_t, gid: gid_t)? {
         guard let linux = spec.linux, linux.createsNamespace(.user),
-              let uid = hostID(of: 0, in: linux.uidMappings), let gid = hostID(of: 0, in: linux.gidMappings) else { return nil }
+            let uid = hostID(of: 0, in: linux.uidMappings), let gid = hostID(of: 0, in: linux.gidMappings)
+        else { return nil }
         return (uid_t(uid), gid_t(gid))
     }
 

@@ -125,7 +125,8 @@ public struct NetworkStore {
             && name.unicodeScalars.allSatisfy { CharacterClass.alnum($0) || "_.-".unicodeScalars.contains($0) }
         guard ok else {
             throw SkiffError(
-                "\(what): use 1 to 12 letters, digits, '_', '.' or '-' (its bridge is sk-NAME, and Linux allows 15 characters)"
+                "\(what): use 1 to 12 letters, digits, '_', '.' or '-' (its bridge is sk-NAME, and Linux allows "
+                    + "15 characters)"
             )
         }
         guard name != "host" && name != "none" else {

@@ -46,7 +46,10 @@ enum Devices {
     /// core_pattern must not turn a masked file into a writable window (CVE-2025-31133).
     static func openHostNull() throws -> Int32 {
         let fd = try sys("open /dev/null") { open("/dev/null", SK_O_PATH | O_CLOEXEC) }
-        do { try requireDevice(fd, type: "c", major: 1, minor: 3, "the host's /dev/null") } catch { close(fd); throw error }
+        do { try requireDevice(fd, type: "c", major: 1, minor: 3, "the host's /dev/null") } catch {
+            close(fd)
+            throw error
+        }
         return fd
     }
 

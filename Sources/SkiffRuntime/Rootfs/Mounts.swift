@@ -19,8 +19,10 @@ struct MountOptions {
         "loud": (true, SK_MS_SILENT), "mand": (false, SK_MS_MANDLOCK), "noatime": (false, SK_MS_NOATIME),
         "nodev": (false, SK_MS_NODEV), "nodiratime": (false, SK_MS_NODIRATIME), "noexec": (false, SK_MS_NOEXEC),
         "nolazytime": (true, SK_MS_LAZYTIME), "nomand": (true, SK_MS_MANDLOCK), "norelatime": (true, SK_MS_RELATIME),
-        "nostrictatime": (true, SK_MS_STRICTATIME), "nosuid": (false, SK_MS_NOSUID), "nosymfollow": (false, SK_MS_NOSYMFOLLOW),
-        "rbind": (false, SK_MS_BIND | SK_MS_REC), "relatime": (false, SK_MS_RELATIME), "remount": (false, SK_MS_REMOUNT),
+        "nostrictatime": (true, SK_MS_STRICTATIME), "nosuid": (false, SK_MS_NOSUID),
+        "nosymfollow": (false, SK_MS_NOSYMFOLLOW),
+        "rbind": (false, SK_MS_BIND | SK_MS_REC), "relatime": (false, SK_MS_RELATIME),
+        "remount": (false, SK_MS_REMOUNT),
         "ro": (false, SK_MS_RDONLY), "rw": (true, SK_MS_RDONLY), "silent": (false, SK_MS_SILENT),
         "strictatime": (false, SK_MS_STRICTATIME), "suid": (true, SK_MS_NOSUID), "sync": (false, SK_MS_SYNCHRONOUS),
     ]
@@ -47,7 +49,8 @@ struct MountOptions {
 
     static func describe(_ flags: UInt) -> String {
         let names: [(UInt, String)] = [
-            (SK_MS_RDONLY, "MS_RDONLY"), (SK_MS_NOSUID, "MS_NOSUID"), (SK_MS_NODEV, "MS_NODEV"), (SK_MS_NOEXEC, "MS_NOEXEC"),
+            (SK_MS_RDONLY, "MS_RDONLY"), (SK_MS_NOSUID, "MS_NOSUID"), (SK_MS_NODEV, "MS_NODEV"),
+            (SK_MS_NOEXEC, "MS_NOEXEC"),
             (SK_MS_REMOUNT, "MS_REMOUNT"), (SK_MS_BIND, "MS_BIND"), (SK_MS_MOVE, "MS_MOVE"), (SK_MS_REC, "MS_REC"),
             (SK_MS_PRIVATE, "MS_PRIVATE"), (SK_MS_SLAVE, "MS_SLAVE"), (SK_MS_SHARED, "MS_SHARED"),
             (SK_MS_UNBINDABLE, "MS_UNBINDABLE"), (SK_MS_RELATIME, "MS_RELATIME"), (SK_MS_STRICTATIME, "MS_STRICTATIME"),
@@ -59,9 +62,13 @@ struct MountOptions {
 }
 
 /// mount(2), explained.
-func mountFS(_ source: String?, _ target: String, _ fstype: String?, _ flags: UInt, _ data: String?,
-             what: String, shown: String) throws {
-    var call = "mount(\(source.map { "\"\($0)\"" } ?? "NULL"), \"\(shown)\", \(fstype.map { "\"\($0)\"" } ?? "NULL"), \(MountOptions.describe(flags))"
+func mountFS(
+    _ source: String?, _ target: String, _ fstype: String?, _ flags: UInt, _ data: String?,
+    what: String, shown: String
+) throws {
+    var call =
+        "mount(\(source.map { "\"\($0)\"" } ?? "NULL"), \"\(shown)\", \(fstype.map { "\"\($0)\"" } ?? "NULL"), "
+        + "\(MountOptions.describe(flags))"
     if let data { call += ", \"\(data)\"" }
     call += ")"
     try Explain.step(what, call) {
@@ -76,7 +83,8 @@ func existingMountFlags(_ path: String) -> UInt {
     var flags: UInt = 0
     let f = UInt(st.f_flag)
     // ST_* values equal the MS_* ones for these bits...
-    for bit in [SK_MS_RDONLY, SK_MS_NOSUID, SK_MS_NODEV, SK_MS_NOEXEC, SK_MS_NOATIME, SK_MS_NODIRATIME] where f & bit != 0 {
+    for bit in [SK_MS_RDONLY, SK_MS_NOSUID, SK_MS_NODEV, SK_MS_NOEXEC, SK_MS_NOATIME, SK_MS_NODIRATIME]
+    where f & bit != 0 {
         flags |= bit
     }
     // ...but not for relatime (ST_RELATIME is 4096).

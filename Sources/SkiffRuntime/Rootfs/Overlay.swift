@@ -42,7 +42,10 @@ public struct OverlayLayers: Codable {
         _ = chmod(containers, 0o700)
         if reuse && isDirectory(upper) && isDirectory(work) && isDirectory(merged) { return }
         if mkdir(dataDir, 0o700) != 0 {
-            throw SkiffError(errno == EEXIST ? "\(dataDir) already exists (a container of that name was not deleted)" : "mkdir \(dataDir): \(errnoText())")
+            throw SkiffError(
+                errno == EEXIST
+                    ? "\(dataDir) already exists (a container of that name was not deleted)"
+                    : "mkdir \(dataDir): \(errnoText())")
         }
         for d in [upper, work, merged] { try sys("mkdir \(d)") { mkdir(d, 0o755) } }
     }
@@ -52,7 +55,10 @@ public struct OverlayLayers: Codable {
     /// host's /). Such a path is refused (review L5).
     static func checkLowerPath(_ path: String) throws {
         if let c = path.first(where: { $0 == ":" || $0 == "," || $0 == "\\" }) {
-            throw SkiffError("rootfs \(path): the overlay root cannot use a path containing \"\(c)\" (overlayfs reads it as a separator)")
+            throw SkiffError(
+                "rootfs \(path): the overlay root cannot use a path containing \"\(c)\" (overlayfs reads it as a "
+                    + "separator)"
+            )
         }
     }
 
@@ -67,7 +73,11 @@ public struct OverlayLayers: Codable {
 
 /// One line of `skiff diff`, as `docker diff` prints it: A added, C changed, D deleted.
 public struct Change: Equatable, CustomStringConvertible {
-    public enum Kind: String { case added = "A", changed = "C", deleted = "D" }
+    public enum Kind: String {
+        case added = "A"
+        case changed = "C"
+        case deleted = "D"
+    }
     public let kind: Kind
     public let path: String
     public var description: String { "\(kind.rawValue) \(path)" }

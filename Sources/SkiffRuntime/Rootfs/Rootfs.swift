@@ -14,7 +14,7 @@ import SkiffSpec
 
 struct RootfsSetup {
     let spec: Spec
-    let rootfs: String      // absolute host path
+    let rootfs: String // absolute host path
     let bundle: String
     let noPivot: Bool
     let newNetwork: Bool
@@ -67,7 +67,7 @@ struct RootfsSetup {
     private func makeMountsPrivate() throws {
         var flag = SK_MS_REC | SK_MS_PRIVATE
         if let p = spec.linux?.rootfsPropagation, p.contains("slave") || p.contains("shared") {
-            flag = SK_MS_REC | SK_MS_SLAVE   // still never propagate back to the host
+            flag = SK_MS_REC | SK_MS_SLAVE // still never propagate back to the host
         }
         try mountFS(nil, "/", nil, flag, nil, what: "private mounts", shown: "/")
     }
@@ -96,7 +96,8 @@ struct RootfsSetup {
             }
             // ro, nosuid, propagation...: set on the new mount before it is attached, so no
             // path is resolved again (a swapped symlink cannot move them elsewhere, M4).
-            try bindMount(source, onto: target, flags: flags, propagation: opts.propagation, what: "bind mount", shown: shown)
+            try bindMount(
+                source, onto: target, flags: flags, propagation: opts.propagation, what: "bind mount", shown: shown)
             return
         } else {
             // proc and sysfs only on a real directory: a symlink there (a rootfs with
@@ -110,28 +111,32 @@ struct RootfsSetup {
             var fstype = type
             var source = m.source ?? type
             if type == "cgroup" || type == "cgroup2" {
-                fstype = "cgroup2"; source = "cgroup2"
+                fstype = "cgroup2"
+                source = "cgroup2"
                 if !NamespacePlan(spec).isNew(.cgroup) && Cgroup.available {
                     // Without a cgroup namespace a fresh cgroup2 mount would show the whole
                     // host tree (and mounting one can take milliseconds): bind the
                     // container's own cgroup directory instead, as runc does.
                     let own = Cgroup.directory(Cgroup.ownCgroup())
-                    let tree = try bindMount(own, onto: target, flags: flags | SK_MS_REC, propagation: opts.propagation,
-                                             what: "bind cgroup", shown: shown, keep: true)
+                    let tree = try bindMount(
+                        own, onto: target, flags: flags | SK_MS_REC, propagation: opts.propagation,
+                        what: "bind cgroup", shown: shown, keep: true)
                     defer { close(tree) }
                     try requireFilesystem(tree, FSMagic.of("cgroup2")!, "\(m.destination) after binding the cgroup")
                     return
                 }
             }
             do {
-                try mountFS(source, procFdPath(target), fstype, flags, opts.dataString, what: "mount \(fstype)", shown: shown)
+                try mountFS(
+                    source, procFdPath(target), fstype, flags, opts.dataString, what: "mount \(fstype)", shown: shown)
             } catch let e as SkiffError where type == "sysfs" && e.code == EPERM && !newNetwork {
                 // sysfs can't be mounted without owning the network namespace: bind the host's,
                 // as runc does, with the spec's flags (ro, nosuid, nodev, noexec) on it and on
                 // every mount below it: without them the host's /sys, cgroup2 included, would be
                 // writable by whatever host uid the container maps (CVE-2023-25809, M5).
-                let tree = try bindMount("/sys", onto: target, flags: flags | SK_MS_REC, propagation: opts.propagation,
-                                         what: "bind sysfs", shown: shown, keep: true, recursiveAttributes: true)
+                let tree = try bindMount(
+                    "/sys", onto: target, flags: flags | SK_MS_REC, propagation: opts.propagation,
+                    what: "bind sysfs", shown: shown, keep: true, recursiveAttributes: true)
                 defer { close(tree) }
                 try requireFilesystem(tree, FSMagic.of("sysfs")!, "\(m.destination) after binding sysfs")
                 return
@@ -165,10 +170,12 @@ struct RootfsSetup {
     /// flag applied to the wrong mount.
     private func reopenMounted(_ path: String, on below: Int32, in root: RootDir, noSymlinks: Bool) throws -> Int32 {
         let top = try root.open(path, noSymlinks: noSymlinks)
-        let wanted = readLinkText(procFdPath(below)), got = readLinkText(procFdPath(top))
+        let wanted = readLinkText(procFdPath(below))
+        let got = readLinkText(procFdPath(top))
         if wanted == nil || wanted != got || sk_mount_id(top) == sk_mount_id(below) {
             close(top)
-            throw SkiffError("mountpoint was moved or replaced while it was being mounted (\(got ?? "?") is not \(wanted ?? "?"))")
+            throw SkiffError(
+                "mountpoint was moved or replaced while it was being mounted (\(got ?? "?") is not \(wanted ?? "?"))")
         }
         return top
     }
@@ -213,8 +220,9 @@ struct RootfsSetup {
     private func makeReadonly(_ path: String, in root: RootDir) throws {
         guard let target = try root.openIfExists(path) else { return }
         defer { close(target) }
-        try bindMount(nil, from: target, onto: target, flags: SK_MS_REC | SK_MS_RDONLY, propagation: [],
-                      what: "read-only path", shown: path)
+        try bindMount(
+            nil, from: target, onto: target, flags: SK_MS_REC | SK_MS_RDONLY, propagation: [],
+            what: "read-only path", shown: path)
     }
 
     /// Bind `source` (a host path, or the fd `from`) onto the fd `target` with the new
@@ -226,25 +234,36 @@ struct RootfsSetup {
     /// flags apply to its top only, as a bind remount does, unless `recursiveAttributes`.
     /// With `keep` the attached mount's fd is returned (the caller closes it).
     @discardableResult
-    private func bindMount(_ source: String?, from: Int32 = AT_FDCWD, onto target: Int32, flags: UInt, propagation: [UInt],
-                           what: String, shown: String, keep: Bool = false, recursiveAttributes: Bool = false) throws -> Int32 {
+    private func bindMount(
+        _ source: String?, from: Int32 = AT_FDCWD, onto target: Int32, flags: UInt, propagation: [UInt],
+        what: String, shown: String, keep: Bool = false, recursiveAttributes: Bool = false
+    ) throws -> Int32 {
         let recursive = flags & SK_MS_REC != 0
         let (set, rest) = RootfsSetup.mountAttributes(flags & ~(SK_MS_BIND | SK_MS_REC | SK_MS_REMOUNT))
-        let call = "open_tree(\"\(source ?? shown)\", OPEN_TREE_CLONE\(recursive ? "|AT_RECURSIVE" : "")) + mount_setattr(\(MountOptions.describe(flags & ~(SK_MS_BIND | SK_MS_REC)))) + move_mount(→ \"\(shown)\")"
+        let call =
+            "open_tree(\"\(source ?? shown)\", OPEN_TREE_CLONE\(recursive ? "|AT_RECURSIVE" : "")) + "
+            + "mount_setattr(\(MountOptions.describe(flags & ~(SK_MS_BIND | SK_MS_REC)))) + move_mount(→ "
+            + "\"\(shown)\")"
         return try Explain.step(what, call) {
             let tree = try sys("open_tree \(source ?? shown)") {
-                sk_open_tree(from, source ?? "", SK_OPEN_TREE_CLONE | (recursive ? SK_AT_RECURSIVE : 0) | (source == nil ? SK_AT_EMPTY_PATH : 0))
+                sk_open_tree(
+                    from, source ?? "",
+                    SK_OPEN_TREE_CLONE | (recursive ? SK_AT_RECURSIVE : 0) | (source == nil ? SK_AT_EMPTY_PATH : 0))
             }
             var done = false
             defer { if !done || !keep { close(tree) } }
             if set != 0 || flags & SK_MS_RELATIME != 0 {
                 // An atime mode replaces the old one: the kernel wants the whole field cleared.
                 let atime = flags & (SK_MS_NOATIME | SK_MS_STRICTATIME | SK_MS_RELATIME) != 0 ? SK_MOUNT_ATTR__ATIME : 0
-                try sys("mount_setattr \(shown)") { sk_mount_setattr(tree, recursiveAttributes ? SK_AT_RECURSIVE : 0, set, atime, 0) }
+                try sys("mount_setattr \(shown)") {
+                    sk_mount_setattr(tree, recursiveAttributes ? SK_AT_RECURSIVE : 0, set, atime, 0)
+                }
             }
             for p in propagation {
                 let type = p & ~SK_MS_REC
-                try sys("mount propagation \(shown)") { sk_mount_setattr(tree, p & SK_MS_REC != 0 ? SK_AT_RECURSIVE : 0, 0, 0, UInt64(type)) }
+                try sys("mount propagation \(shown)") {
+                    sk_mount_setattr(tree, p & SK_MS_REC != 0 ? SK_AT_RECURSIVE : 0, 0, 0, UInt64(type))
+                }
             }
             try sys("move_mount onto \(shown)") { sk_move_mount_fds(tree, target) }
             if rest != 0 {
@@ -261,20 +280,25 @@ struct RootfsSetup {
     /// mount(2) flags as mount_setattr attributes; what has no attribute is returned apart.
     static func mountAttributes(_ flags: UInt) -> (set: UInt64, rest: UInt) {
         let table: [(UInt, UInt64)] = [
-            (SK_MS_RDONLY, SK_MOUNT_ATTR_RDONLY), (SK_MS_NOSUID, SK_MOUNT_ATTR_NOSUID), (SK_MS_NODEV, SK_MOUNT_ATTR_NODEV),
+            (SK_MS_RDONLY, SK_MOUNT_ATTR_RDONLY), (SK_MS_NOSUID, SK_MOUNT_ATTR_NOSUID),
+            (SK_MS_NODEV, SK_MOUNT_ATTR_NODEV),
             (SK_MS_NOEXEC, SK_MOUNT_ATTR_NOEXEC), (SK_MS_NOATIME, SK_MOUNT_ATTR_NOATIME),
             (SK_MS_STRICTATIME, SK_MOUNT_ATTR_STRICTATIME), (SK_MS_NODIRATIME, SK_MOUNT_ATTR_NODIRATIME),
             (SK_MS_NOSYMFOLLOW, SK_MOUNT_ATTR_NOSYMFOLLOW), (SK_MS_RELATIME, SK_MOUNT_ATTR_RELATIME),
         ]
-        var set: UInt64 = 0, rest = flags
-        for (ms, attr) in table where flags & ms != 0 { set |= attr; rest &= ~ms }
+        var set: UInt64 = 0
+        var rest = flags
+        for (ms, attr) in table where flags & ms != 0 {
+            set |= attr
+            rest &= ~ms
+        }
         return (set, rest)
     }
 }
 
-private extension UInt64 {
+extension UInt64 {
     /// The mount(2) flags of mount_setattr attributes (for a remount that must keep them).
-    var msFlags: UInt {
+    fileprivate var msFlags: UInt {
         var f: UInt = 0
         if self & SK_MOUNT_ATTR_RDONLY != 0 { f |= SK_MS_RDONLY }
         if self & SK_MOUNT_ATTR_NOSUID != 0 { f |= SK_MS_NOSUID }

@@ -26,12 +26,16 @@ public enum RootfsCache {
         }
         let fd = try sys("--rootfs \(path): open") { open(abs, O_RDONLY | O_CLOEXEC) }
         defer { close(fd) }
+        // swift-format-ignore: OnlyOneTrailingClosureArgument
         let sum: String = try Explain.step("hash tarball", "sha256(\(abs))", result: { $0 }) {
             guard let s = SHA256.file(fd: fd) else { throw SkiffError("--rootfs \(path): \(errnoText())") }
             return s
         }
         let dest = directory + "/" + sum
-        if isDirectory(dest) { Explain.note("cached rootfs", dest); return dest }
+        if isDirectory(dest) {
+            Explain.note("cached rootfs", dest)
+            return dest
+        }
         try mkdirAll(directory, mode: 0o700)
         let tmp = dest + ".tmp.\(getpid())"
         removeAll(tmp)
@@ -44,15 +48,21 @@ public enum RootfsCache {
             // tar reads the same open file from its start; from a pipe it cannot guess the
             // compression, so gzip (1f 8b) is named.
             var magic: [UInt8] = [0, 0]
-            guard lseek(fd, 0, SEEK_SET) == 0, pread(fd, &magic, 2, 0) >= 0 else { throw SkiffError("rewind: \(errnoText())") }
+            guard lseek(fd, 0, SEEK_SET) == 0, pread(fd, &magic, 2, 0) >= 0 else {
+                throw SkiffError("rewind: \(errnoText())")
+            }
             let gzip = magic == [0x1f, 0x8b]
             try Explain.step("unpack rootfs", "tar -x\(gzip ? "z" : "")f - -C \(tmp) < \(abs)") {
-                try Subprocess.run(tar, args: ["tar", "--numeric-owner", gzip ? "-xzpf" : "-xpf", "-", "-C", tmp],
-                                   env: ["PATH=/usr/bin:/bin"], stdinFd: fd)
+                try Subprocess.run(
+                    tar, args: ["tar", "--numeric-owner", gzip ? "-xzpf" : "-xpf", "-", "-C", tmp],
+                    env: ["PATH=/usr/bin:/bin"], stdinFd: fd)
             }
             let removed = removeDeviceNodes(tmp)
             if !removed.isEmpty {
-                Log.warn("--rootfs \(path): device nodes removed from the unpacked tree: \(removed.prefix(5).joined(separator: ", "))\(removed.count > 5 ? ", ..." : "")")
+                Log.warn(
+                    "--rootfs \(path): device nodes removed from the unpacked tree: "
+                        + "\(removed.prefix(5).joined(separator: ", "))\(removed.count > 5 ? ", ..." : "")"
+                )
             }
             try sys("rename \(tmp)") { rename(tmp, dest) }
         } catch {
@@ -67,11 +77,16 @@ public enum RootfsCache {
     static func removeDeviceNodes(_ dir: String) -> [String] {
         var removed: [String] = []
         func walk(_ fd: Int32, _ rel: String) {
-            guard let d = fdopendir(fd) else { close(fd); return }
+            guard let d = fdopendir(fd) else {
+                close(fd)
+                return
+            }
             defer { closedir(d) }
             var names: [String] = []
             while let e = readdir(d) {
-                let n = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                let n = withUnsafeBytes(of: e.pointee.d_name) {
+                    String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
+                }
                 if n != "." && n != ".." { names.append(n) }
             }
             for n in names {

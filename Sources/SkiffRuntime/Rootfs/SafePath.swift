@@ -34,7 +34,8 @@ struct RootDir {
             let e = errno
             if e == EAGAIN || e == EINTR { continue }
             if e == ELOOP && noSymlinks {
-                throw SkiffError("\(path) in rootfs \(self.path) is or goes through a symlink; refusing to use it", code: e)
+                throw SkiffError(
+                    "\(path) in rootfs \(self.path) is or goes through a symlink; refusing to use it", code: e)
             }
             throw SkiffError("open \(path) in rootfs \(self.path): \(errnoText(e))", code: e)
         }
@@ -42,7 +43,8 @@ struct RootDir {
 
     /// Like `open`, but nil when there is nothing at `path` (ENOENT, ENOTDIR).
     func openIfExists(_ path: String, flags: Int32 = SK_O_PATH) throws -> Int32? {
-        do { return try open(path, flags: flags) } catch let e as SkiffError where e.code == ENOENT || e.code == ENOTDIR {
+        do { return try open(path, flags: flags) } catch let e as SkiffError where e.code == ENOENT || e.code == ENOTDIR
+        {
             return nil
         }
     }
@@ -60,7 +62,9 @@ struct RootDir {
     /// target created, inside the root, as runc does.
     func mkdirAll(_ path: String, mode: mode_t = 0o755, noSymlinks: Bool = false, depth: Int = 0) throws -> Int32 {
         if let fd = try? open(path, flags: SK_O_PATH | O_DIRECTORY, noSymlinks: noSymlinks) { return fd }
-        guard depth < 40 else { throw SkiffError("mkdir \(path) in rootfs \(self.path): too many symlinks", code: ELOOP) }
+        guard depth < 40 else {
+            throw SkiffError("mkdir \(path) in rootfs \(self.path): too many symlinks", code: ELOOP)
+        }
         var parentFd = try self.open("/", flags: SK_O_PATH | O_DIRECTORY)
         var prefix = ""
         for component in relative(path).split(separator: "/") where component != "." {
@@ -68,15 +72,22 @@ struct RootDir {
             prefix += "/" + component
             do {
                 let next = try open(prefix, flags: SK_O_PATH | O_DIRECTORY, noSymlinks: noSymlinks)
-                Glibc.close(parentFd); parentFd = next; continue
+                Glibc.close(parentFd)
+                parentFd = next
+                continue
             } catch let e as SkiffError where e.code == ELOOP && noSymlinks {
-                Glibc.close(parentFd); throw e
+                Glibc.close(parentFd)
+                throw e
             } catch {}
-            if component == ".." { Glibc.close(parentFd); throw SkiffError("mkdir \(path) in rootfs: bad path") }
+            if component == ".." {
+                Glibc.close(parentFd)
+                throw SkiffError("mkdir \(path) in rootfs: bad path")
+            }
             // One name, created relative to a directory fd: mkdirat never follows a symlink
             // in the last component (an existing symlink gives EEXIST).
             if mkdirat(parentFd, String(component), mode) != 0 && errno != EEXIST {
-                let e = errno; Glibc.close(parentFd)
+                let e = errno
+                Glibc.close(parentFd)
                 throw SkiffError("mkdir \(prefix) in rootfs \(self.path): \(errnoText(e))", code: e)
             }
             if !noSymlinks, let target = readLink(parentFd, String(component)) {

@@ -27,8 +27,9 @@ enum Sysctl {
             guard !rel.isEmpty, !rel.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
                 throw SkiffError("\(field): not a sysctl name")
             }
-            let fd = sk_openat2(procSys, rel, UInt64(O_WRONLY | O_CLOEXEC), 0,
-                                SK_RESOLVE_BENEATH | SK_RESOLVE_NO_SYMLINKS | SK_RESOLVE_NO_MAGICLINKS | SK_RESOLVE_NO_XDEV)
+            let fd = sk_openat2(
+                procSys, rel, UInt64(O_WRONLY | O_CLOEXEC), 0,
+                SK_RESOLVE_BENEATH | SK_RESOLVE_NO_SYMLINKS | SK_RESOLVE_NO_MAGICLINKS | SK_RESOLVE_NO_XDEV)
             if fd < 0 { throw SkiffError("\(field): /proc/sys/\(rel): \(errnoText())") }
             defer { close(fd) }
             try requireFilesystem(fd, FSMagic.proc, "\(field): /proc/sys/\(rel)")

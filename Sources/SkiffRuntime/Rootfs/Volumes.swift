@@ -23,7 +23,8 @@ public struct Volumes {
             scalars.allSatisfy({ alnum($0) || "_.-".unicodeScalars.contains($0) })
         else {
             throw SkiffError(
-                "invalid volume name \"\(name)\": use letters, digits, '_', '.' and '-', starting with a letter or digit"
+                "invalid volume name \"\(name)\": use letters, digits, '_', '.' and '-', starting with a letter "
+                    + "or digit"
             )
         }
     }
@@ -67,7 +68,8 @@ public struct Volumes {
         }
         if !users.isEmpty {
             throw SkiffError(
-                "volume \"\(name)\" is in use by container\(users.count == 1 ? "" : "s") \(users.joined(separator: ", ")) (delete \(users.count == 1 ? "it" : "them") first)"
+                "volume \"\(name)\" is in use by container\(users.count == 1 ? "" : "s") "
+                    + "\(users.joined(separator: ", ")) (delete \(users.count == 1 ? "it" : "them") first)"
             )
         }
         removeAll(path(name))
@@ -91,7 +93,8 @@ public struct Volumes {
         }
         return (
             Mount(
-                destination: parts[1], type: "bind", source: Volumes(dataRoot: dataRoot).path(source), options: options),
+                destination: parts[1], type: "bind", source: Volumes(dataRoot: dataRoot).path(source),
+                options: options),
             source
         )
     }
