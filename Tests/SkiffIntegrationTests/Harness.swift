@@ -157,7 +157,10 @@ final class Sandbox {
     }
 
     /// Containers still in the state root.
-    var stateEntries: [String] { (try? FileManager.default.contentsOfDirectory(atPath: stateRoot)) ?? [] }
+    /// The state root's entries but the seccomp cache (compiled filters, not a container's).
+    var stateEntries: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: stateRoot)) ?? []).filter { $0 != "@seccomp-cache" }
+    }
 
     /// Assert nothing is left:
     /// - no container state;
