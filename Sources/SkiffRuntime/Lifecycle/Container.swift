@@ -357,6 +357,12 @@ public struct Runtime {
         return (record, store.status(of: record))
     }
 
+    /// `state` without the config (StateStore.loadSummary): for `list` and `state`.
+    public func summary(id: String) throws -> (ContainerSummary, ContainerStatus) {
+        let summary = try store.loadSummary(id)
+        return (summary, store.status(of: summary))
+    }
+
     /// Send a signal to init, or with `all` to every process of the container.
     public func kill(id: String, signal: Int32, all: Bool) throws {
         let record = try store.load(id)
