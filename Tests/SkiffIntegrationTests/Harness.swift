@@ -156,8 +156,7 @@ final class Sandbox {
         if let path = (config["linux"] as? [String: Any])?["cgroupsPath"] as? String, !path.isEmpty { cgroupsPaths.append(path) }
     }
 
-    /// Containers still in the state root.
-    /// The state root's entries but the seccomp cache (compiled filters, not a container's).
+    /// Containers still in the state root (not the seccomp cache: compiled filters).
     var stateEntries: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: stateRoot)) ?? []).filter { $0 != "@seccomp-cache" }
     }

@@ -32,7 +32,7 @@ final class ContainerSummaryTests: XCTestCase {
     }
 }
 
-final class SeccompCacheTests: XCTestCase {
+final class SeccompCacheFileTests: XCTestCase {
     let profile = LinuxSeccomp(
         defaultAction: .allow, flags: [.log],
         syscalls: [
