@@ -95,6 +95,7 @@ int sk_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
 int sk_set_no_new_privs(void) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
 int sk_set_keepcaps(int on) { return prctl(PR_SET_KEEPCAPS, on, 0, 0, 0); }
 int sk_set_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
+int sk_clear_ambient(void) { return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); }
 
 int sk_loopback_up(void) {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -351,4 +352,14 @@ long long sk_mount_id(int fd) {
     memset(&stx, 0, sizeof(stx));
     if (statx(fd, "", AT_EMPTY_PATH, 0x00001000U /* STATX_MNT_ID */, &stx) != 0) return -1;
     return (long long)stx.stx_mnt_id;
+}
+
+// ---- seccomp without libseccomp: load a program compiled earlier (SeccompProgram.swift)
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+int sk_seccomp_set_filter(unsigned int flags, const void *insns, unsigned short count) {
+    struct sock_fprog prog = { .len = count, .filter = (struct sock_filter *)insns };
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
 }

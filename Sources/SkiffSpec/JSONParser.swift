@@ -20,6 +20,37 @@ extension JSON {
     public static func parse(_ text: String) throws -> JSON {
         try parse(Array(text.utf8))
     }
+
+    /// Parses one JSON document but builds only the members `projection` keeps: the
+    /// others are checked as strictly as the rest and skipped without being built.
+    public static func parse(_ bytes: [UInt8], keeping projection: JSONProjection) throws -> JSON {
+        var parser = JSONParser(bytes)
+        return try parser.parseDocument(projection)
+    }
+}
+
+/// Which members of JSON objects to build when parsing (JSON.parse(_:keeping:)), for a
+/// reader that needs a few fields of a large document: `skiff list` reads ten fields of
+/// each container's state.json, not the whole config it carries. Skipping a member is
+/// several times cheaper than building it and then throwing it away.
+public struct JSONProjection: Sendable {
+    /// Members projected further (their value, when it is an object, by their projection).
+    public var members: [String: JSONProjection]
+    /// Whether the members not named in `members` are kept whole or skipped.
+    public var keepsOthers: Bool
+
+    public init(members: [String: JSONProjection] = [:], keepsOthers: Bool) {
+        self.members = members
+        self.keepsOthers = keepsOthers
+    }
+
+    /// The whole value.
+    public static let whole = JSONProjection(keepsOthers: true)
+
+    /// Only the named members of an object.
+    public static func only(_ members: [String: JSONProjection]) -> JSONProjection {
+        JSONProjection(members: members, keepsOthers: false)
+    }
 }
 
 struct JSONParser {
@@ -33,9 +64,9 @@ struct JSONParser {
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    mutating func parseDocument() throws -> JSON {
+    mutating func parseDocument(_ projection: JSONProjection? = nil) throws -> JSON {
         skipWhitespace()
-        let value = try parseValue()
+        let value = try parseValue(projection)
         skipWhitespace()
         if pos < bytes.count {
             throw error("unexpected data after the JSON value")
@@ -45,10 +76,11 @@ struct JSONParser {
 
     // MARK: Values
 
-    private mutating func parseValue() throws -> JSON {
+    /// A value; an object is built as `projection` says (nil: whole).
+    private mutating func parseValue(_ projection: JSONProjection? = nil) throws -> JSON {
         guard let byte = peek() else { throw error("unexpected end of input") }
         switch byte {
-        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "{"): return try parseObject(projection)
         case UInt8(ascii: "["): return try parseArray()
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
@@ -59,7 +91,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseObject() throws -> JSON {
+    private mutating func parseObject(_ projection: JSONProjection?) throws -> JSON {
         try enter()
         pos += 1  // '{'
         var members: [(key: String, value: JSON)] = []
@@ -81,8 +113,18 @@ struct JSONParser {
             }
             pos += 1
             skipWhitespace()
-            let value = try parseValue()
-            members.append((key: key, value: value))
+            if let projection {
+                if let inner = projection.members[key] {
+                    let whole = inner.keepsOthers && inner.members.isEmpty
+                    members.append((key: key, value: try parseValue(whole ? nil : inner)))
+                } else if projection.keepsOthers {
+                    members.append((key: key, value: try parseValue()))
+                } else {
+                    try skipValue()
+                }
+            } else {
+                members.append((key: key, value: try parseValue()))
+            }
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","): pos += 1
@@ -134,11 +176,96 @@ struct JSONParser {
         }
     }
 
+    // MARK: Skipping (JSONProjection)
+
+    /// Check a value as parseValue would, without building it.
+    private mutating func skipValue() throws {
+        guard let byte = peek() else { throw error("unexpected end of input") }
+        switch byte {
+        case UInt8(ascii: "{"): try skipContainer(close: UInt8(ascii: "}"), members: true)
+        case UInt8(ascii: "["): try skipContainer(close: UInt8(ascii: "]"), members: false)
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): try expectLiteral("true")
+        case UInt8(ascii: "f"): try expectLiteral("false")
+        case UInt8(ascii: "n"): try expectLiteral("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try scanNumber()
+        default: throw error("expected a value")
+        }
+    }
+
+    /// An object (`members`: "key": value pairs) or an array, with the same errors.
+    private mutating func skipContainer(close: UInt8, members: Bool) throws {
+        try enter()
+        pos += 1
+        skipWhitespace()
+        if peek() == close {
+            pos += 1
+            depth -= 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            if members {
+                guard peek() == UInt8(ascii: "\"") else {
+                    throw error(peek() == nil ? "unexpected end of input" : "expected a string (object key)")
+                }
+                try skipString()
+                skipWhitespace()
+                guard peek() == UInt8(ascii: ":") else {
+                    throw error(peek() == nil ? "unexpected end of input" : "expected ':'")
+                }
+                pos += 1
+                skipWhitespace()
+            }
+            try skipValue()
+            skipWhitespace()
+            switch peek() {
+            case UInt8(ascii: ","): pos += 1
+            case close: pos += 1; depth -= 1; return
+            case nil: throw error("unexpected end of input")
+            default: throw error(members ? "expected ',' or '}'" : "expected ',' or ']'")
+            }
+        }
+    }
+
+    /// A string, with its escapes and UTF-8 checked, not decoded into a String.
+    private mutating func skipString() throws {
+        pos += 1  // opening quote
+        let start = pos
+        var ascii = true
+        var scratch: [UInt8] = []  // what escapes decode to, thrown away
+        while true {
+            guard let b = peek() else { throw error("unexpected end of input in a string") }
+            switch b {
+            case UInt8(ascii: "\""):
+                // Escapes are ASCII and checked on their own: the raw bytes are valid UTF-8
+                // exactly when the string is.
+                if !ascii { _ = try makeString(bytes[start..<pos], startingAt: start) }
+                pos += 1
+                return
+            case UInt8(ascii: "\\"):
+                scratch.removeAll(keepingCapacity: true)
+                try parseEscape(into: &scratch)
+            case 0..<0x20:
+                throw error("control character in a string (use an escape such as \\n)")
+            default:
+                if b >= 0x80 { ascii = false }
+                pos += 1
+            }
+        }
+    }
+
     // MARK: Numbers
 
-    /// number = [ "-" ] ( "0" / digit1-9 *digit ) [ "." 1*digit ] [ ( "e" / "E" ) [ "+" / "-" ] 1*digit ]
     private mutating func parseNumber() throws -> JSON {
         let start = pos
+        try scanNumber()
+        // The literal is plain ASCII, so this conversion cannot fail.
+        return .number(String(decoding: bytes[start..<pos], as: UTF8.self))
+    }
+
+    /// number = [ "-" ] ( "0" / digit1-9 *digit ) [ "." 1*digit ] [ ( "e" / "E" ) [ "+" / "-" ] 1*digit ]
+    private mutating func scanNumber() throws {
         if peek() == UInt8(ascii: "-") { pos += 1 }
         guard let first = peek(), isDigit(first) else {
             throw error("invalid number: expected a digit")
@@ -163,8 +290,6 @@ struct JSONParser {
             }
             skipDigits()
         }
-        // The literal is plain ASCII, so this conversion cannot fail.
-        return .number(String(decoding: bytes[start..<pos], as: UTF8.self))
     }
 
     private func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }

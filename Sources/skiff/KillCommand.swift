@@ -37,7 +37,7 @@ enum KillCommand: Command {
         var ids = args.positionals
         var signalName = args.value("signal") ?? "TERM"
         if !args.has("signal"), ids.count >= 2, let last = ids.last, ids.count == 2 || (try? parseSignal(last)) != nil,
-           (try? global.runtime.state(id: last)) == nil {
+           (try? global.runtime.summary(id: last)) == nil {
             signalName = last
             ids.removeLast()
         }

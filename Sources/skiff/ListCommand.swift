@@ -27,9 +27,12 @@ enum ListCommand: Command {
             format = args.all("format").last { !$0.contains("=") } ?? "table"
         }
         let filter = try ContainerFilter(filters)
-        var records: [String: ContainerRecord] = [:]
+        // Summaries, not whole records: the config each state.json carries is skipped.
+        var records: [String: ContainerSummary] = [:]
         let rows: [StateOutput] = runtime.store.ids().compactMap { id in
-            guard let (record, status) = try? runtime.state(id: id), filter.matches(record, status) else { return nil }
+            guard let (record, status) = try? runtime.summary(id: id), filter.matches(record, status) else {
+                return nil
+            }
             records[id] = record
             return StateOutput(record, status)
         }
@@ -49,7 +52,7 @@ enum ListCommand: Command {
                 return [
                     row.id, "\(row.pid)", row.status + exit, row.bundle, row.created,
                     row.owner.isEmpty ? "-" : row.owner,
-                    command(records[row.id]?.config.process?.args ?? []),
+                    command(records[row.id]?.args ?? []),
                 ]
             }
             printOut(tabwriter(table))
@@ -98,7 +101,7 @@ struct ContainerFilter {
         }
     }
 
-    func matches(_ record: ContainerRecord, _ status: ContainerStatus) -> Bool {
+    func matches(_ record: ContainerSummary, _ status: ContainerStatus) -> Bool {
         for (key, wanted) in values {
             let ok: Bool
             switch key {

@@ -32,7 +32,7 @@ enum RunCommand: Command {
             restart = policy
         }
         try StateStore.validate(id: id)
-        if (try? global.runtime.state(id: id)) != nil { throw SkiffError("container \"\(id)\" already exists") }
+        if (try? global.runtime.summary(id: id)) != nil { throw SkiffError("container \"\(id)\" already exists") }
         // A user network must exist before anything is made (named volumes are created
         // while the spec is built).
         if let net = args.value("network"), !["bridge", "none", "host"].contains(net), !net.hasPrefix("container:") {

@@ -14,7 +14,7 @@ struct StateOutput: Encodable {
     let owner: String
     let annotations: [String: String]?
 
-    init(_ record: ContainerRecord, _ status: ContainerStatus) {
+    init(_ record: ContainerSummary, _ status: ContainerStatus) {
         ociVersion = record.ociVersion
         id = record.id
         pid = status == .stopped ? 0 : record.pid
@@ -34,7 +34,7 @@ enum StateCommand: Command {
     static let flags: [Flag] = []
 
     static func run(_ args: ParsedArgs, _ global: Global) throws -> Int32 {
-        let (record, status) = try global.runtime.state(id: try requireID(args, name))
+        let (record, status) = try global.runtime.summary(id: try requireID(args, name))
         printOut(JSONCodec.encode(StateOutput(record, status), indent: "  ") + "\n")
         return 0
     }

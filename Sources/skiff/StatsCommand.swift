@@ -12,10 +12,10 @@ enum StatsCommand: Command {
     static func run(_ args: ParsedArgs, _ global: Global) throws -> Int32 {
         let runtime = global.runtime
         let named = args.positionals
-        for id in named { _ = try runtime.state(id: id) } // an unknown id: one line, nothing printed
+        for id in named { _ = try runtime.summary(id: id) } // an unknown id: one line, nothing printed
         /// The containers to show: those named, else every running one.
         func ids() -> [String] {
-            named.isEmpty ? runtime.store.ids().filter { (try? runtime.state(id: $0))?.1 == .running } : named
+            named.isEmpty ? runtime.store.ids().filter { (try? runtime.summary(id: $0))?.1 == .running } : named
         }
         var previous: [String: StatsSample] = [:]
         for id in ids() { previous[id] = try? runtime.statsSample(id) }

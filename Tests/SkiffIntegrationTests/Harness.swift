@@ -156,8 +156,10 @@ final class Sandbox {
         if let path = (config["linux"] as? [String: Any])?["cgroupsPath"] as? String, !path.isEmpty { cgroupsPaths.append(path) }
     }
 
-    /// Containers still in the state root.
-    var stateEntries: [String] { (try? FileManager.default.contentsOfDirectory(atPath: stateRoot)) ?? [] }
+    /// Containers still in the state root (not the seccomp cache: compiled filters).
+    var stateEntries: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: stateRoot)) ?? []).filter { $0 != "@seccomp-cache" }
+    }
 
     /// Assert nothing is left:
     /// - no container state;

@@ -109,6 +109,8 @@ int sk_set_pdeathsig(int sig);
 int sk_set_no_new_privs(void);
 int sk_set_keepcaps(int on);
 int sk_set_name(const char *name);
+/// prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL).
+int sk_clear_ambient(void);
 
 /// Bring the loopback interface up in the current network namespace.
 int sk_loopback_up(void);
@@ -178,5 +180,10 @@ int sk_personality(unsigned long persona);
 /// close_range(first, last, 0): close every fd from `first` to `last`; on kernels
 /// without close_range (before 5.9) the same with close(2) up to the fd limit.
 int sk_close_range_between(unsigned int first, unsigned int last);
+
+/// seccomp(SECCOMP_SET_MODE_FILTER, flags, &{count, insns}): load a classic BPF program
+/// (struct sock_filter, 8 bytes per instruction) as this thread's seccomp filter. Returns
+/// 0, or the listener fd with SECCOMP_FILTER_FLAG_NEW_LISTENER; -1 with errno.
+int sk_seccomp_set_filter(unsigned int flags, const void *insns, unsigned short count);
 
 #endif

@@ -25,6 +25,8 @@ public struct CreateOptions {
     /// Launch again into the existing state directory of a stopped container (start
     /// again, Detached.swift): it is not made, and not removed if the launch fails.
     public var reuseStateDir = false
+    /// The compiled seccomp filter for init, filled in by `launch` (SeccompProgram.swift).
+    var seccompProgram: SeccompProgram?
     public init() {}
 }
 
@@ -88,6 +90,8 @@ public struct Runtime {
         // stays 0711 so a user-namespaced init can reach exec.fifo by its directory fd.
         try mkdirAll(store.root, mode: 0o700)
         _ = chmod(store.root, 0o700)
+        // The seccomp filter, compiled or taken from the cache before anything is made.
+        options.seccompProgram = try spec.linux?.seccomp.map { try SeccompProgram.prepare($0, stateRoot: store.root) }
         if mkdir(dir, 0o711) != 0 && !(options.reuseStateDir && errno == EEXIST) {
             throw SkiffError(errno == EEXIST ? "container \"\(id)\" already exists" : "mkdir \(dir): \(errnoText())")
         }
@@ -351,6 +355,12 @@ public struct Runtime {
     public func state(id: String) throws -> (ContainerRecord, ContainerStatus) {
         let record = try store.load(id)
         return (record, store.status(of: record))
+    }
+
+    /// `state` without the config (StateStore.loadSummary): for `list` and `state`.
+    public func summary(id: String) throws -> (ContainerSummary, ContainerStatus) {
+        let summary = try store.loadSummary(id)
+        return (summary, store.status(of: summary))
     }
 
     /// Send a signal to init, or with `all` to every process of the container.

@@ -66,10 +66,11 @@ extension Runtime {
             throw SkiffError("exec: cannot open the container's cgroup \(Cgroup.directory(record.cgroupPath)): \(errnoText())")
         }
         if let dir = record.deviceCgroupV1 { try DeviceCgroupV1.join(dir, pid: getpid()) } // the clone inherits it
+        let seccomp = try record.config.linux?.seccomp.map { try SeccompProgram.prepare($0, stateRoot: store.root) }
         let child = try sys("clone3") { Cgroup.clone3(0, cgroupFd: cgroupFd, path: record.cgroupPath) }
         if child == 0 {
             parentSock.close()
-            ExecProcess(process: process, linux: record.config.linux, namespaces: nsFds, sync: childSock,
+            ExecProcess(process: process, linux: record.config.linux, seccomp: seccomp, namespaces: nsFds, sync: childSock,
                         consoleFd: consoleFd, preserveFds: options.preserveFds).run()
         }
         childSock.close()
@@ -111,6 +112,8 @@ struct ExecProcess {
     let process: Process
     /// The container's linux section (its seccomp filter applies to exec'd processes too).
     let linux: Linux?
+    /// That filter, compiled by skiff before the clone.
+    let seccomp: SeccompProgram?
     let namespaces: [(LinuxNamespaceType, Int32)]
     let sync: SyncSocket
     let consoleFd: Int32
@@ -139,7 +142,7 @@ struct ExecProcess {
                 let master = try Terminal.attachNewPty(size: process.consoleSize, bindConsole: false)
                 try Terminal.handOver(master: master, consoleFd: consoleFd, sync: sync)
             }
-            let prepared = try ProcessSetup.prepare(process, preserveFds: preserveFds, linux: linux, sync: sync)
+            let prepared = try ProcessSetup.prepare(process, preserveFds: preserveFds, linux: linux, seccomp: seccomp, sync: sync)
             try sync.send(.ready)
             ProcessSetup.exec(prepared)
         } catch {

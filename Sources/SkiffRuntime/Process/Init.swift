@@ -156,7 +156,8 @@ struct InitProcess {
             try sys("dup2 stderr") { dup2(options.stderrFd, 2) }
         }
 
-        return try ProcessSetup.prepare(process, preserveFds: options.preserveFds, linux: spec.linux, sync: sync)
+        return try ProcessSetup.prepare(process, preserveFds: options.preserveFds, linux: spec.linux,
+                                        seccomp: options.seccompProgram, sync: sync)
     }
 
     /// In a new (or joined) user namespace this process still carries the host uid it

@@ -13,19 +13,26 @@ struct PreparedProcess {
     let preserveFds: Int
     let capabilities: CapabilityPlan
     /// The filter still to load right before execve (nil: none, or already loaded).
-    let filter: SeccompFilter?
+    let filter: SeccompProgram?
 }
 
 enum ProcessSetup {
     /// The common tail of init and exec, in runc's order (finalizeNamespace): working
     /// directory, program lookup, rlimits, bounding set, user (keeping capabilities
     /// across the uid change), the other capability sets, no_new_privs, umask,
-    /// descriptors, personality. The seccomp filter is compiled here (a bad profile is
-    /// an error now) but loaded by `exec`, last, unless it notifies: then it is loaded
-    /// here and its listener handed to skiff over `sync` (SeccompNotify.swift).
-    static func prepare(_ process: Process, preserveFds: Int, linux: Linux?, sync: SyncSocket) throws -> PreparedProcess {
+    /// descriptors, personality. The seccomp filter, compiled by skiff before the clone
+    /// (`seccomp`, from SeccompProgram.prepare), is loaded by `exec`, last, unless it
+    /// notifies: then it is loaded here and its listener handed to skiff over `sync`
+    /// (SeccompNotify.swift).
+    static func prepare(
+        _ process: Process, preserveFds: Int, linux: Linux?, seccomp: SeccompProgram?, sync: SyncSocket
+    ) throws -> PreparedProcess {
         var capabilities = try CapabilityPlan(process.capabilities)
-        let filter = try linux?.seccomp.map { try SeccompFilter($0) }
+        // A profile without its program would run the container unfiltered: never.
+        if (linux?.seccomp == nil) != (seccomp == nil) {
+            throw SkiffError("linux.seccomp: the filter was not compiled before the process was started")
+        }
+        let filter = seccomp
         let sysAdmin = 21 // CAP_SYS_ADMIN
         if filter != nil && process.noNewPrivileges != true && !capabilities.effective.contains(sysAdmin) {
             // Without no_new_privs only CAP_SYS_ADMIN may load a filter: keep it until then.

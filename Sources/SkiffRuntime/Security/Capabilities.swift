@@ -79,12 +79,18 @@ struct CapabilityPlan {
         caps.isEmpty ? "none" : caps.map { name($0).replacingPrefix("CAP_", with: "") }.joined(separator: ",")
     }
 
-    /// Step 1: drop every capability the bounding set does not list.
+    /// Step 1: drop every capability the bounding set does not list. As crun does, each is
+    /// dropped without reading the set first (one prctl per capability, not two):
+    /// dropping one that is already gone is a no-op. Only without CAP_SETPCAP does the
+    /// kernel refuse (EPERM) even that; the drop is then an error only if the capability
+    /// is still in the set, as when skiff read the whole set first.
     func applyBounding() throws {
-        let drop = (0...lastCap).filter { !bounding.contains($0) && cap_get_bound(cap_value_t($0)) == 1 }
+        let drop = (0...lastCap).filter { !bounding.contains($0) }
         try Explain.step("bounding set", "prctl(PR_CAPBSET_DROP) × \(drop.count), keeping \(Self.names(bounding))") {
             for cap in drop where cap_drop_bound(cap_value_t(cap)) != 0 {
-                throw SkiffError("process.capabilities.bounding: drop \(Self.name(cap)): \(errnoText())")
+                let e = errno
+                if e == EPERM && cap_get_bound(cap_value_t(cap)) == 0 { continue } // not there: nothing to drop
+                throw SkiffError("process.capabilities.bounding: drop \(Self.name(cap)): \(errnoText(e))")
             }
         }
     }
@@ -102,8 +108,10 @@ struct CapabilityPlan {
         try Explain.step("set capabilities", "capset(effective=\(Self.names(eff)), permitted=\(Self.names(perm)), inheritable=\(Self.names(inheritable)))") {
             try Self.capset(effective: eff, permitted: perm, inheritable: inheritable)
         }
-        // Whatever ambient set skiff inherited is cleared; then the spec's is raised.
-        _ = cap_reset_ambient()
+        // Whatever ambient set skiff inherited is cleared; then the spec's is raised. One
+        // prctl: libcap's cap_reset_ambient asks about each capability first (42 calls).
+        // (Kernels before 4.3 have no ambient set and refuse the call: nothing to clear.)
+        _ = sk_clear_ambient()
         if !ambient.isEmpty {
             try Explain.step("ambient caps", "prctl(PR_CAP_AMBIENT_RAISE, \(Self.names(ambient)))") {
                 for cap in ambient where cap_set_ambient(cap_value_t(cap), CAP_SET) != 0 {

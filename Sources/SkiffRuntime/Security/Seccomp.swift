@@ -6,9 +6,12 @@
 // log, or ask a supervisor (notify). libseccomp turns the spec's rules into that
 // program.
 //
-// The filter is built (in memory, no system call) early in the container's init, so a
-// bad profile is a `create` error; it is loaded as late as possible, right before
-// execve, so that skiff's own setup never runs under it (see ProcessSetup.exec).
+// The filter is compiled by skiff before it clones init (or an exec'd process), so a
+// bad profile is a `create` error, and compiled once: the BPF program libseccomp
+// generates is kept in a cache under the state root and reused by every container with
+// the same profile (SeccompCache.swift). Init only loads the program (SeccompProgram.swift),
+// as late as possible, right before execve, so that skiff's own setup never runs under
+// it (see ProcessSetup.exec).
 // Two exceptions, as in runc:
 //  * SCMP_ACT_NOTIFY: the listener fd only exists once the filter is loaded, and it
 //    must reach the agent during `create`. The filter is then loaded at the end of
@@ -19,6 +22,7 @@
 //    until the very end (CapabilityPlan.extra), loads the filter, then drops it with
 //    one last capset: the filter must allow capset in that case (Docker's does).
 import CSeccomp
+import CShim
 import Glibc
 import SkiffSpec
 
@@ -76,13 +80,10 @@ struct SeccompFilter {
         for (i, rule) in rules.enumerated() {
             let action = Self.action(rule.action, errno: rule.errnoRet)
             if action == defaultAction { continue } // redundant; libseccomp would refuse it
-            if rule.action == .notify {
-                notify = true
-                // init hands the listener fd to skiff with sendmsg once the filter is
-                // loaded: a notified sendmsg would wait for an agent that never gets the fd.
-                if rule.names.contains("sendmsg") {
-                    throw SkiffError("linux.seccomp.syscalls[\(i)]: SCMP_ACT_NOTIFY cannot be used for sendmsg (it hands the listener to the agent)")
-                }
+            // init hands the listener fd to skiff with sendmsg once the filter is loaded:
+            // a notified sendmsg would wait for an agent that never gets the fd.
+            if rule.action == .notify && rule.names.contains("sendmsg") {
+                throw SkiffError("linux.seccomp.syscalls[\(i)]: SCMP_ACT_NOTIFY cannot be used for sendmsg (it hands the listener to the agent)")
             }
             for name in rule.names {
                 let nr = seccomp_syscall_resolve_name(name)
@@ -96,6 +97,8 @@ struct SeccompFilter {
                     }
                     try Self.check(rc, "linux.seccomp.syscalls[\(i)] \(name)")
                     count += 1
+                    // As libseccomp decides it: a listener only if a notifying rule is in.
+                    if rule.action == .notify { notify = true }
                 }
             }
         }
@@ -104,20 +107,17 @@ struct SeccompFilter {
         ok = true
     }
 
-    /// The --explain line for `load`, printed by the caller beforehand: once the filter
-    /// is in place, skiff writes nothing more.
-    func explain() {
-        Explain.note("syscall filter", "seccomp(SECCOMP_SET_MODE_FILTER, \(ruleCount) rules\(usesNotify ? ", NEW_LISTENER" : ""))")
-    }
+    func release() { seccomp_release(ctx) }
 
-    /// Load the filter into the kernel for this process and its future children.
-    /// Returns the notify listener fd, or -1 when no rule notifies.
-    func load() throws -> Int32 {
-        try Self.check(seccomp_load(ctx), "linux.seccomp: load the filter")
-        if !usesNotify { return -1 }
-        let fd = seccomp_notify_fd(ctx)
-        try Self.check(fd, "linux.seccomp: get the notify listener fd")
-        return fd
+    /// The BPF program libseccomp generates for the filter (what seccomp_load would load),
+    /// with what loading it takes besides: the flags and whether a listener is wanted.
+    func program(flags: [LinuxSeccompFlag]?) throws -> SeccompProgram {
+        let fd = try sys("linux.seccomp: memfd for the BPF program") { sk_memfd_create("skiff-seccomp") }
+        defer { close(fd) }
+        try Self.check(seccomp_export_bpf(ctx, fd), "linux.seccomp: generate the BPF program")
+        lseek(fd, 0, SEEK_SET)
+        return SeccompProgram(instructions: readAll(fd), ruleCount: ruleCount, usesNotify: usesNotify,
+                              flags: SeccompProgram.kernelFlags(flags))
     }
 
     /// libseccomp returns -errno.

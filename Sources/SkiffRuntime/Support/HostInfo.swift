@@ -45,7 +45,7 @@ extension Runtime {
         out.append(("Data root", StateStore.dataRoot + " (writable layers, logs, volumes)"))
         var counts: [ContainerStatus: Int] = [:]
         let ids = store.ids()
-        for id in ids { if let (_, s) = try? state(id: id) { counts[s, default: 0] += 1 } }
+        for id in ids { if let (_, s) = try? summary(id: id) { counts[s, default: 0] += 1 } }
         out.append(("Containers", "\(ids.count)"))
         for s in [ContainerStatus.running, .paused, .stopped, .created] {
             out.append(("  " + s.rawValue.prefix(1).uppercased() + s.rawValue.dropFirst(), "\(counts[s] ?? 0)"))
