@@ -238,7 +238,9 @@ enum ProcessSetup {
     static func exec(_ p: PreparedProcess, keep: Set<Int32> = [], report: Int32 = -1, asInit: Bool = false) -> Never {
         p.filter?.explain()
         if p.filter != nil { p.capabilities.explainDrop() }
-        Explain.note("start program", "execve(\"\(p.path)\", \(p.args))")
+        // execve's three arguments: the program, its argv and its whole environment (process.env,
+        // plus HOME and PATH when it had none), as the program will see them.
+        Explain.note("start program", "execve(\"\(p.path)\", \(p.args), \(p.env))")
         sk_reset_signal_handlers()
         sk_sigmask_all(1)
         flushStdio()
