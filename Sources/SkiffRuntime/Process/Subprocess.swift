@@ -1,5 +1,6 @@
-// Running a helper program to completion (hooks, tar): fork, execve, feed stdin, wait,
-// and kill it at its timeout. Its stdout and stderr are skiff's stderr.
+// Running a helper program (hooks, tar, CNI plugins, ps): fork, execve, feed stdin or
+// read its output, wait, and kill it at its timeout. Unless captured, its stdout and
+// stderr are skiff's stderr. The one spawner of the runtime.
 import CShim
 import Glibc
 
@@ -51,6 +52,38 @@ enum Subprocess {
         }
         signal(SIGPIPE, old)
         close(fd)
+    }
+
+    /// Run a program to its end and return what it wrote on stdout and stderr (one pipe,
+    /// interleaved as a terminal would show them); its exit status is not checked (`ps`
+    /// exits 1 when no process matched, and its header is still wanted).
+    static func output(_ path: String, args: [String], env: [String]) throws -> String {
+        var fds: [Int32] = [0, 0]
+        try sys("pipe") { pipe(&fds) }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { if devnull >= 0 { close(devnull) } }
+        let pid: pid_t
+        do { pid = try spawn(path, args: args, env: env, stdin: devnull, stdout: fds[1], stderr: fds[1]) } catch {
+            close(fds[0]); close(fds[1]); throw error
+        }
+        close(fds[1])
+        defer { close(fds[0]) }
+        let output = String(decoding: readAll(fds[0]), as: UTF8.self)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return output
+    }
+
+    /// skiff's own environment, for a helper that should see it (ps: its locale, columns).
+    static func currentEnvironment() -> [String] {
+        var env: [String] = []
+        var p = environ
+        while let entry = p.pointee {
+            env.append(String(cString: entry))
+            p += 1
+        }
+        return env
     }
 
     /// `stdinFd` >= 0: the program reads that fd (a file) instead of `text`.
