@@ -279,9 +279,3 @@ enum ProcessSetup {
         if !keep.contains(Log.fd) { Log.fd = 2 } // the log file is closed now
     }
 }
-
-extension String {
-    func trimmingWhitespace() -> String {
-        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
-    }
-}
