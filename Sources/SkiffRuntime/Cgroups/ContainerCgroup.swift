@@ -277,7 +277,9 @@ extension Runtime {
     /// whose PID column is one of `pids`.
     public static func psTable(pids: [Int32], psArgs: [String]) throws -> String {
         let ps = try ProcessSetup.findExecutable("ps", env: Subprocess.currentEnvironment())
-        let output = try Subprocess.output(ps, args: ["ps"] + psArgs, env: Subprocess.currentEnvironment())
+        // ps exits 1 when no process matched; its header is still wanted.
+        let (_, stdout, stderr) = try Captured.run(ps, args: ["ps"] + psArgs, env: Subprocess.currentEnvironment())
+        let output = String(decoding: stdout + stderr, as: UTF8.self)
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
         guard let header = lines.first, let pidColumn = header.split(separator: " ").firstIndex(of: "PID") else {
             throw SkiffError("ps: no PID column in its output: \(output.split(separator: "\n").first ?? "")")
