@@ -160,7 +160,7 @@ struct Launcher {
         }
     }
 
-    private var cloneFlags: UInt64 {
+    var cloneFlags: UInt64 {
         if case .initProcess(let plan, _) = kind { return plan.cloneFlags }
         return 0
     }
@@ -182,7 +182,7 @@ struct Launcher {
     }
 
     /// One of the child's messages before "ready" (Sync.swift: receiveUntilReady).
-    private func handle(_ message: SyncMessage, fd: Int32?, pid: Int32, sync: SyncSocket, master: inout Int32?) throws {
+    func handle(_ message: SyncMessage, fd: Int32?, pid: Int32, sync: SyncSocket, master: inout Int32?) throws {
         switch (message, kind) {
         case (.pty, _):
             master = fd
@@ -207,7 +207,7 @@ struct Launcher {
     }
 
     /// The container's state as the seccomp agent receives it.
-    private func agentState(_ pid: Int32) -> State {
+    func agentState(_ pid: Int32) -> State {
         switch kind {
         case .initProcess: return Hooks.state(id, .creating, pid: pid, bundle: bundle, spec: spec)
         case .exec(let initPid, _): return Hooks.state(id, .running, pid: initPid, bundle: bundle, spec: spec)
@@ -215,7 +215,7 @@ struct Launcher {
     }
 
     /// The error when the child's end closed before "ready": it died.
-    private func childDied() -> SkiffError {
+    func childDied() -> SkiffError {
         switch kind {
         case .initProcess:
             return SkiffError(
