@@ -17,7 +17,8 @@ final class LauncherTests: XCTestCase {
     }
 
     private let config = """
-        {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/", "user": {"uid": 0, "gid": 0}},
+        {"ociVersion": "1.0.2", "root": {"path": "rootfs"},
+         "process": {"args": ["sh"], "cwd": "/", "user": {"uid": 0, "gid": 0}},
          "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "network"}, {"type": "cgroup"}]}}
         """
 
