@@ -155,7 +155,7 @@ public struct Runtime {
         let process = try launcher.start(
             child: { sync, consoleFd in
                 var initProcess = InitProcess(id: id, spec: spec, bundle: bundle, rootfs: initRootfs, plan: plan,
-                                              options: options, sync: sync, stateDirFd: stateDirFd,
+                                              options: InitOptions(options), sync: sync, stateDirFd: stateDirFd,
                                               reportFd: reportFd, consoleFd: consoleFd, overlay: overlay)
                 initProcess.run()
             },

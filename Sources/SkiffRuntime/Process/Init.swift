@@ -7,13 +7,35 @@ import CShim
 import Glibc
 import SkiffSpec
 
+/// The part of create's options init itself acts on (the rest is skiff's: bundle,
+/// pid file, console socket...).
+struct InitOptions {
+    var noPivot = false
+    var noNewKeyring = false
+    /// The fds after stdio that the program inherits (--preserve-fds, LISTEN_FDS).
+    var preserveFds = 0
+    var stdinNull = false
+    /// The log relay's pipes for stdout and stderr (-1: inherited).
+    var stdoutFd: Int32 = -1
+    var stderrFd: Int32 = -1
+
+    init(_ o: CreateOptions) {
+        noPivot = o.noPivot
+        noNewKeyring = o.noNewKeyring
+        preserveFds = o.preserveFds
+        stdinNull = o.stdinNull
+        stdoutFd = o.stdoutFd
+        stderrFd = o.stderrFd
+    }
+}
+
 struct InitProcess: ChildSetup {
     let id: String
     let spec: Spec
     let bundle: String
     let rootfs: String
     let plan: NamespacePlan
-    let options: CreateOptions
+    let options: InitOptions
     let sync: SyncSocket
     /// SK_O_PATH fd on the state directory: how init reaches exec.fifo after pivot_root.
     /// -1 when skiff itself starts the program (foreground `run`).
@@ -32,7 +54,7 @@ struct InitProcess: ChildSetup {
     /// The handshake socket is closed once create is done (init then waits on exec.fifo).
     private var syncOpen = true
 
-    init(id: String, spec: Spec, bundle: String, rootfs: String, plan: NamespacePlan, options: CreateOptions,
+    init(id: String, spec: Spec, bundle: String, rootfs: String, plan: NamespacePlan, options: InitOptions,
          sync: SyncSocket, stateDirFd: Int32, reportFd: Int32, consoleFd: Int32, overlay: OverlayLayers?) {
         self.id = id; self.spec = spec; self.bundle = bundle; self.rootfs = rootfs; self.plan = plan
         self.options = options; self.sync = sync; self.stateDirFd = stateDirFd; self.reportFd = reportFd
