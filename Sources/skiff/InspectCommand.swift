@@ -17,7 +17,7 @@ enum InspectCommand: Command {
         if runtime.isQuickRun(record) { report.logPath = runtime.logPath(record.id) }
         switch args.value("format") ?? "text" {
         case "json": printOut(report.json.serialized(indent: "  ") + "\n")
-        case "text": printOut(report.text)
+        case "text": printOut(InspectText.render(report))
         case let other: throw SkiffError("--format: unknown format \"\(other)\" (text or json)")
         }
         return 0

@@ -109,12 +109,6 @@ final class ContainerCgroup {
         )
     }
 
-    /// clone3 into this cgroup (see Cgroup.clone3); `cgroup` nil: a plain clone3.
-    static func clone3(_ flags: UInt64, into cgroup: ContainerCgroup?) -> pid_t {
-        guard let cgroup, cgroup.fd >= 0 else { return sk_clone3(flags, -1) }
-        return Cgroup.clone3(flags, cgroupFd: cgroup.fd, path: cgroup.path)
-    }
-
     /// The device rules, as a BPF program on the cgroup. Called when init is ready: its
     /// device nodes exist, the user's program has not started.
     func attachDeviceFilter() throws {
@@ -163,10 +157,10 @@ final class ContainerCgroup {
 
     /// What to say when init died during setup: an OOM kill is the likely story with a
     /// tiny memory limit.
-    static func setupDeathReason(_ cgroup: ContainerCgroup?) -> String? {
-        guard let cgroup, CgroupStats.oomKills(cgroup.path) > 0 else { return nil }
+    static func setupDeathReason(path: String) -> String? {
+        guard !path.isEmpty, CgroupStats.oomKills(path) > 0 else { return nil }
         let limit =
-            CgroupStats.number(Cgroup.directory(cgroup.path) + "/memory.max").map(CgroupStats.humanBytes) ?? "unknown"
+            CgroupStats.number(Cgroup.directory(path) + "/memory.max").map(CgroupStats.humanBytes) ?? "unknown"
         return "container init was killed by the kernel's OOM killer during setup (memory limit \(limit))"
     }
 }
@@ -302,25 +296,10 @@ extension Runtime {
     /// runc's `ps` table: run the host's ps with `psArgs`, keep its header and the lines
     /// whose PID column is one of `pids`.
     public static func psTable(pids: [Int32], psArgs: [String]) throws -> String {
-        var fds: [Int32] = [0, 0]
-        try sys("pipe") { pipe(&fds) }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
-        let argv: [UnsafeMutablePointer<CChar>?] = (["ps"] + psArgs).map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        var pid: pid_t = 0
-        flushStdio()
-        let rc = posix_spawnp(&pid, "ps", &actions, nil, argv, environ)
-        close(fds[1])
-        defer { close(fds[0]) }
-        if rc != 0 { throw SkiffError("ps: \(errnoText(rc))") }
-        let output = String(decoding: readAll(fds[0]), as: UTF8.self)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let ps = try ProcessSetup.findExecutable("ps", env: Subprocess.currentEnvironment())
+        // ps exits 1 when no process matched; its header is still wanted.
+        let (_, stdout, stderr) = try Captured.run(ps, args: ["ps"] + psArgs, env: Subprocess.currentEnvironment())
+        let output = String(decoding: stdout + stderr, as: UTF8.self)
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
         guard let header = lines.first, let pidColumn = header.split(separator: " ").firstIndex(of: "PID") else {
             throw SkiffError("ps: no PID column in its output: \(output.split(separator: "\n").first ?? "")")

@@ -1,4 +1,5 @@
-// `skiff stats`: docker stats' table, read from each container's cgroup v2 files.
+// `skiff stats`: the numbers of docker stats' table, read from each container's cgroup v2
+// files (the CLI lays out the table: Sources/skiff/StatsTable.swift).
 //   CPU %              cpu.stat usage_usec between two samples / the time between them
 //                      (100% = one whole CPU, as docker counts)
 //   MEM USAGE / LIMIT  memory.current minus inactive_file (page cache the kernel can drop
@@ -17,6 +18,20 @@ public struct StatsSample {
     public let pids: UInt64?
     public let readBytes: UInt64?
     public let writeBytes: UInt64?
+
+    public init(
+        id: String, cpuMicros: UInt64?, time: UInt64, memory: UInt64?, memoryLimit: UInt64?, pids: UInt64?,
+        readBytes: UInt64?, writeBytes: UInt64?
+    ) {
+        self.id = id
+        self.cpuMicros = cpuMicros
+        self.time = time
+        self.memory = memory
+        self.memoryLimit = memoryLimit
+        self.pids = pids
+        self.readBytes = readBytes
+        self.writeBytes = writeBytes
+    }
 }
 
 extension Runtime {
@@ -53,43 +68,8 @@ extension Runtime {
     }
 
     /// MemTotal of /proc/meminfo, in bytes.
-    func hostMemory() -> UInt64? {
+    public func hostMemory() -> UInt64? {
         (readText("/proc/meminfo") ?? "").split(separator: "\n").first { $0.hasPrefix("MemTotal:") }
             .flatMap { UInt64($0.split(separator: " ").dropFirst().first ?? "") }.map { $0 * 1024 }
-    }
-}
-
-public enum StatsTable {
-    public static let header = ["ID", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS", "BLOCK I/O"]
-
-    /// One row from two samples of the same container.
-    public static func row(_ before: StatsSample?, _ now: StatsSample) -> [String] {
-        var cpu = "--"
-        if let b = before, let u0 = b.cpuMicros, let u1 = now.cpuMicros, now.time > b.time {
-            let percent = Double(u1 >= u0 ? u1 - u0 : 0) * 1000 / Double(now.time - b.time) * 100
-            cpu = format(percent) + "%"
-        }
-        let mem = now.memory.map { size($0) + " / " + (now.memoryLimit.map(size) ?? "--") } ?? "-- / --"
-        var memPercent = "--"
-        if let m = now.memory, let l = now.memoryLimit, l > 0 { memPercent = format(Double(m) / Double(l) * 100) + "%" }
-        let io = now.readBytes.map { size($0) + " / " + size(now.writeBytes ?? 0) } ?? "-- / --"
-        return [now.id, cpu, mem, memPercent, now.pids.map(String.init) ?? "--", io]
-    }
-
-    static func format(_ v: Double) -> String {
-        let hundredths = Int((v * 100).rounded())
-        let frac = hundredths % 100
-        return "\(hundredths / 100)." + (frac < 10 ? "0" : "") + "\(frac)"
-    }
-
-    /// docker's units: 1.5MiB, 512KiB, 0B.
-    public static func size(_ n: UInt64) -> String {
-        let units: [(String, Double)] = [("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024)]
-        for (u, s) in units where Double(n) >= s {
-            let v = Double(n) / s
-            let tenths = Int((v * 10).rounded())
-            return tenths % 10 == 0 ? "\(tenths / 10)\(u)" : "\(tenths / 10).\(tenths % 10)\(u)"
-        }
-        return "\(n)B"
     }
 }

@@ -51,14 +51,6 @@ public enum ImageAnnotations {
         ])
     }
 
-    static func inspectText(_ image: String, _ a: [String: String]) -> String {
-        var s = "image       \(image)\n            \(a[id] ?? "")\n"
-        for l in (a[lowers] ?? "").split(separator: "\n") { s += "            layer \(l)\n" }
-        if let p = a[exposedPorts] { s += "exposed     \(p)\n" }
-        if let sig = a[stopSignal] { s += "stop signal \(sig)\n" }
-        return s
-    }
-
     /// The lower layers a spec asks for (top first), nil when it names none.
     static func lowerDirs(_ spec: Spec) -> [String]? {
         guard let text = spec.annotations?[lowers], !text.isEmpty else { return nil }

@@ -46,13 +46,15 @@ public struct Runtime {
 
     struct Launched {
         var record: ContainerRecord
-        let sync: SyncSocket
+        let process: LaunchedProcess
+        var sync: SyncSocket { process.sync }
         /// The pty master, when skiff itself relays the container's terminal.
-        let master: Int32?
+        var master: Int32? { process.master }
     }
 
     /// create's work; in the foreground (`run`) mode init waits on the socket instead of
-    /// the fifo, and skiff stays its parent.
+    /// the fifo, and skiff stays its parent. The process itself is started by the
+    /// Launcher (Process/Launcher.swift), as exec's is.
     func launch(id: String, options: CreateOptions, foreground: Bool) throws -> Launched {
         try StateStore.validate(id: id)
         let dir = store.directory(id)
@@ -77,13 +79,8 @@ public struct Runtime {
             if spec.mounts?.isEmpty == false { Log.warn("mounts: ignored: the container has no mount namespace of its own") }
         }
         try refuseHostNetworkSysctls(spec, plan)
-        let terminal = spec.process?.terminal == true
-        if terminal && !foreground && options.consoleSocket == nil {
-            throw SkiffError("cannot allocate tty if skiff will detach without setting console socket")
-        }
-        if !terminal && options.consoleSocket != nil {
-            throw SkiffError("cannot use console socket if skiff will not allocate a tty (process.terminal is false)")
-        }
+        try LaunchKind.checkTerminal(spec.process?.terminal == true, consoleSocket: options.consoleSocket,
+                                     foreground: foreground, hint: "process.terminal is false")
 
         // From here on everything made is undone if a step fails.
         // The state root is root's alone (runc's is 0700 too); each container's directory
@@ -95,15 +92,13 @@ public struct Runtime {
         if mkdir(dir, 0o711) != 0 && !(options.reuseStateDir && errno == EEXIST) {
             throw SkiffError(errno == EEXIST ? "container \"\(id)\" already exists" : "mkdir \(dir): \(errnoText())")
         }
-        var child: Int32 = 0
         var succeeded = false
         var cgroup: ContainerCgroup?
         var overlay: OverlayLayers?
         var overlayMade = false
         defer {
             if !succeeded {
-                if child > 0 { Glibc.kill(child, SIGKILL); var st: Int32 = 0; waitpid(child, &st, 0) }
-                cgroup?.destroy()
+                cgroup?.destroy() // the launcher killed and reaped init, if it got that far
                 ContainerNetwork.tearDown(id: id, dir: dir, store: store) // Network/ContainerNetwork.swift
                 if !options.reuseStateDir {
                     removeAll(dir)
@@ -144,7 +139,6 @@ public struct Runtime {
         }
         let dirFd = try sys("open \(dir)") { open(dir, SK_O_PATH | O_DIRECTORY | O_CLOEXEC) }
         defer { close(dirFd) }
-        let (parentSock, childSock) = try SyncSocket.pair()
         if var layers = overlay {
             layers.lowers = ImageAnnotations.lowerDirs(spec) // --image: the image's layers
             for lower in layers.lowerDirs { try OverlayLayers.checkLowerPath(lower) }
@@ -152,75 +146,38 @@ public struct Runtime {
         }
         try overlay?.create(reuse: options.reuseStateDir)
         overlayMade = overlay != nil
-        var childSockOpen = true // closed right after the clone; an fd number must never be closed twice
-        defer { if childSockOpen { childSock.close() } }
-        let consoleFd = try options.consoleSocket.map { try Terminal.connect(socketPath: $0) } ?? -1
-        defer { if consoleFd >= 0 { close(consoleFd) } }
-
-        // Namespaces that apply to children only are entered here, before the clone.
-        for (type, path) in plan.joined where type == .pid || type == .time { try Namespaces.join(type, path: path) }
-        if plan.isNew(.time) { try enterNewTimeNamespace(spec.linux?.timeOffsets ?? [:]) }
 
         // The cgroup, its limits written: init is cloned straight into it.
         cgroup = try ContainerCgroup.create(id: id, spec: spec, root: store.root)
-        flushStdio()
-        let flags = plan.cloneFlags
-        let cloneStart = monotonicNanos()
-        child = try sys("clone3(\(NamespacePlan.describe(flags)))") { ContainerCgroup.clone3(flags, into: cgroup) }
-        if child > 0 {
-            Explain.note("new process", "clone3(\(NamespacePlan.describe(flags))) = \(child) (\(Explain.formatMillis(Double(monotonicNanos() - cloneStart) / 1e6)) ms)")
-        }
-        if child == 0 {
-            parentSock.close()
-            var initProcess = InitProcess(id: id, spec: spec, bundle: bundle, rootfs: overlay?.merged ?? rootfs, plan: plan,
-                                          options: options, sync: childSock, stateDirFd: foreground ? -1 : dirFd,
-                                          reportFd: reportFd, consoleFd: consoleFd, overlay: overlay)
-            initProcess.run()
-        }
-        childSock.close()
-        childSockOpen = false
-        try cgroup?.adopt(child) // cgroup v1 device rules: before init goes on
-
-        if plan.isNew(.user) { try writeIDMappings(pid: child, linux: spec.linux) }
-        try parentSock.send(.go(hostPid: child))
-        var master: Int32?
-        defer { if !succeeded, let master { close(master) } }
-        // The messages and their order: Sync.swift.
-        try parentSock.receiveUntilReady(eof: { SkiffError(ContainerCgroup.setupDeathReason(cgroup) ?? "container init exited during setup") }) { msg, fd in
-            switch msg {
-            case .pty: master = fd
-            case .seccompListener: // SCMP_ACT_NOTIFY: pass the listener to the agent
-                try SeccompNotify.forwardListener(fd, over: parentSock, seccomp: spec.linux?.seccomp, pid: child,
-                                                  state: Hooks.state(id, .creating, pid: child, bundle: bundle, spec: spec))
-            default: // .hooks
-                // prestart hooks see "created", as the runtime spec asks; createRuntime "creating".
-                try Hooks.run(spec.hooks?.prestart, kind: "prestart", state: Hooks.state(id, .created, pid: child, bundle: bundle, spec: spec))
-                try Hooks.run(spec.hooks?.createRuntime, kind: "createRuntime", state: Hooks.state(id, .creating, pid: child, bundle: bundle, spec: spec))
-                try parentSock.send(.hooksDone)
-            }
-        }
-        try cgroup?.attachDeviceFilter() // init's device nodes are made; the program has not started
-
-        let record = ContainerRecord(
-            ociVersion: spec.ociVersion, id: id, pid: child, bundle: bundle, rootfs: rootfs, created: rfc3339Now(),
-            owner: "", annotations: spec.annotations, initStartTime: ProcessInfo.startTime(of: child) ?? 0,
-            cgroupPath: cgroup?.path ?? "", config: spec, overlay: overlay, deviceCgroupV1: cgroup?.deviceV1Dir)
-        try store.save(record)
-        if let pidFile = options.pidFile {
-            try writeFileAtomic(absolutePath(pidFile, relativeTo: currentDirectory()), "\(child)")
-        }
-        if !foreground {
-            // Done: init disarms its parent-death signal and closes its end (EOF here),
-            // so that it outlives this skiff from now on.
-            try parentSock.send(.created)
-            if let (msg, fd) = try parentSock.receive() {
-                if let fd { close(fd) }
-                if case .error(let e) = msg { throw e.skiffError }
-                throw SkiffError("handshake: expected the end of the handshake, received \"\(msg.name)\"", code: EPROTO)
-            }
-        }
+        var launcher = Launcher(kind: .initProcess(plan: plan, timeOffsets: spec.linux?.timeOffsets ?? [:]),
+                                id: id, bundle: bundle, spec: spec, process: spec.process!,
+                                consoleSocket: options.consoleSocket, foreground: foreground, pidFile: options.pidFile)
+        launcher.cgroupFd = cgroup?.fd ?? -1
+        launcher.cgroupPath = cgroup?.path ?? ""
+        var record: ContainerRecord?
+        let (initRootfs, stateDirFd) = (overlay?.merged ?? rootfs, foreground ? -1 : dirFd)
+        let process = try launcher.start(
+            child: { sync, consoleFd in
+                var initProcess = InitProcess(id: id, spec: spec, bundle: bundle, rootfs: initRootfs, plan: plan,
+                                              options: InitOptions(options), sync: sync, stateDirFd: stateDirFd,
+                                              reportFd: reportFd, consoleFd: consoleFd, overlay: overlay)
+                initProcess.run()
+            },
+            afterClone: { pid in
+                try cgroup?.adopt(pid) // cgroup v1 device rules: before init goes on
+                if plan.isNew(.user) { try UserNamespace.writeIDMappings(pid: pid, linux: spec.linux) }
+            },
+            whenReady: { pid in
+                try cgroup?.attachDeviceFilter() // init's device nodes are made; the program has not started
+                let saved = ContainerRecord(
+                    ociVersion: spec.ociVersion, id: id, pid: pid, bundle: bundle, rootfs: rootfs, created: rfc3339Now(),
+                    owner: "", annotations: spec.annotations, initStartTime: ProcessInfo.startTime(of: pid) ?? 0,
+                    cgroupPath: cgroup?.path ?? "", config: spec, overlay: overlay, deviceCgroupV1: cgroup?.deviceV1Dir)
+                try store.save(saved)
+                record = saved
+            })
         succeeded = true
-        return Launched(record: record, sync: parentSock, master: master)
+        return Launched(record: record!, process: process)
     }
 
     /// net.* sysctls need the container's own network namespace. The spec check accepts a
@@ -241,34 +198,6 @@ public struct Runtime {
         let path = bundle + "/config.json"
         guard let bytes = readFile(path) else { throw SkiffError("\(path): \(errnoText())") }
         do { return try Spec.parse(bytes) } catch { throw SkiffError("config.json: \(error)") }
-    }
-
-    /// A new time namespace takes its clock offsets before its first process enters it.
-    private func enterNewTimeNamespace(_ offsets: [String: LinuxTimeOffset]) throws {
-        try Namespaces.unshare(SK_CLONE_NEWTIME)
-        var text = ""
-        for (clock, off) in offsets.sorted(by: { $0.key < $1.key }) {
-            text += "\(clock) \(off.secs ?? 0) \(off.nanosecs ?? 0)\n"
-        }
-        if !text.isEmpty { try writeKernelFile("/proc/self/timens_offsets", text) }
-    }
-
-    /// uid_map and gid_map of a new user namespace, written from outside it.
-    private func writeIDMappings(pid: Int32, linux: Linux?) throws {
-        func lines(_ maps: [LinuxIDMapping]?) -> String {
-            (maps ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
-        }
-        let uid = lines(linux?.uidMappings), gid = lines(linux?.gidMappings)
-        if !uid.isEmpty {
-            try Explain.step("map users", "write /proc/\(pid)/uid_map = \(uid.split(separator: "\n").joined(separator: ", "))") {
-                try writeKernelFile("/proc/\(pid)/uid_map", uid)
-            }
-        }
-        if !gid.isEmpty {
-            try Explain.step("map groups", "write /proc/\(pid)/gid_map = \(gid.split(separator: "\n").joined(separator: ", "))") {
-                try writeKernelFile("/proc/\(pid)/gid_map", gid)
-            }
-        }
     }
 
     // MARK: start
@@ -328,10 +257,9 @@ public struct Runtime {
             do { try start(id: id) } catch { try? delete(id: id, force: true); throw error }
             return 0
         }
-        // Block every signal before the clone so none is lost; sigwait takes them below.
-        sk_sigmask_all(0)
-        defer { sk_sigmask_all(1) }
-        _ = sk_set_child_subreaper(1)
+        // Block every signal before the clone so none is lost; the supervisor takes them.
+        Supervisor.takeSignals()
+        defer { Supervisor.releaseSignals() }
         let launched = try launch(id: id, options: options, foreground: true)
         let pid = launched.record.pid
         defer { launched.sync.close() }
@@ -342,8 +270,7 @@ public struct Runtime {
         }
         Hooks.runLogged(launched.record.config.hooks?.poststart, kind: "poststart",
                         state: Hooks.state(id, .running, pid: pid, bundle: launched.record.bundle, spec: launched.record.config))
-        let code = Supervisor(pid: pid, master: launched.master, forwardStdin: !options.stdinNull).wait()
-        if let master = launched.master { close(master) }
+        let code = launched.process.supervise(forwardStdin: !options.stdinNull)
         ContainerCgroup.reportOOM(launched.record, exitCode: code)
         if !remove { return code }
         try delete(id: id, force: true)

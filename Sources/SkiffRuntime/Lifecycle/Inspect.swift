@@ -1,6 +1,8 @@
 // `skiff inspect`: what the kernel says about a container, next to the host: its
 // namespaces (by inode), cgroup usage and limits, mounts, capabilities, seccomp mode,
 // overlay layers. Everything is read from /proc and /sys/fs/cgroup, nothing from memory.
+// The runtime gathers the facts (and gives them as JSON); the CLI lays out the text
+// report (Sources/skiff/InspectText.swift).
 import Glibc
 import SkiffSpec
 
@@ -9,17 +11,17 @@ public struct Inspection {
 
     public let record: ContainerRecord
     public let status: ContainerStatus
-    public let namespaces: [Namespace]
-    public let cgroup: [(String, String)]     // file → value, e.g. memory.current
-    public let mounts: [String]               // "TARGET TYPE SOURCE OPTIONS"
-    public let capabilities: [(String, [String])]  // CapEff → names
-    public let seccomp: String
-    public let noNewPrivs: String
+    public var namespaces: [Namespace]
+    public var cgroup: [(String, String)]     // file → value, e.g. memory.current
+    public var mounts: [String]               // "TARGET TYPE SOURCE OPTIONS"
+    public var capabilities: [(String, [String])]  // CapEff → names
+    public var seccomp: String
+    public var noNewPrivs: String
     /// Set by the caller: a stopped detached container's exit code, and its log file.
     public var exitCode: Int32?
     public var logPath: String?
     /// The network attachment (address, bridge, ports), when there is one (Network/).
-    public let network: JSON?
+    public var network: JSON?
 
     public init(record: ContainerRecord, status: ContainerStatus, stateDir: String? = nil) {
         self.record = record
@@ -37,7 +39,7 @@ public struct Inspection {
             let dir = Cgroup.directory(record.cgroupPath)
             cg.append(("path", dir))
             for file in ["memory.current", "memory.max", "memory.peak", "pids.current", "pids.max", "cpu.max", "cpu.weight", "cgroup.freeze"] {
-                if let v = readText(dir + "/" + file) { cg.append((file, v.trimmingTrailingNewline)) }
+                if let v = readText(dir + "/" + file) { cg.append((file, v.trimmingWhitespace())) }
             }
             if let stat = readText(dir + "/cpu.stat"), let usage = stat.split(separator: "\n").first(where: { $0.hasPrefix("usage_usec") }) {
                 cg.append(("cpu.stat usage_usec", String(usage.split(separator: " ").last ?? "")))
@@ -46,13 +48,14 @@ public struct Inspection {
         cgroup = cg
         mounts = !alive ? [] : (readText("/proc/\(pid)/mountinfo") ?? "").split(separator: "\n").map { line in
             // mountinfo: id parent maj:min root target options ... - type source superoptions
-            let halves = String(line).components(separatedBy: " - ")
-            let left = halves[0].split(separator: " "), right = halves.count > 1 ? halves[1].split(separator: " ") : []
+            let dash = line.firstRange(of: " - ")
+            let left = line[..<(dash?.lowerBound ?? line.endIndex)].split(separator: " ")
+            let right = dash.map { line[$0.upperBound...].split(separator: " ") } ?? []
             return "\(left.count > 4 ? String(left[4]) : "?") \(right.first.map(String.init) ?? "?") \(right.count > 1 ? String(right[1]) : "?") \(left.count > 5 ? String(left[5]) : "")"
         }
         let status = alive ? (readText("/proc/\(pid)/status") ?? "") : ""
         func field(_ name: String) -> String? {
-            status.split(separator: "\n").first { $0.hasPrefix(name + ":") }.map { String($0.dropFirst(name.count + 1)).trimmingSpacesAndTabs }
+            status.split(separator: "\n").first { $0.hasPrefix(name + ":") }.map { String($0.dropFirst(name.count + 1)).trimmingWhitespace() }
         }
         capabilities = ["CapEff", "CapPrm", "CapBnd", "CapInh", "CapAmb"].map { name in
             (name, field(name).flatMap { UInt64($0, radix: 16) }.map(Inspection.capabilityNames) ?? [])
@@ -93,51 +96,5 @@ public struct Inspection {
         }
         if let a = record.config.annotations, let image = a[ImageAnnotations.image] { doc.append(("image", ImageAnnotations.inspectJSON(image, a))) }
         return .object(doc)
-    }
-
-    /// A readable report.
-    public var text: String {
-        var s = "container   \(record.id)\nstatus      \(status.rawValue)\npid         \(status == .stopped ? 0 : record.pid)\nbundle      \(record.bundle)\nrootfs      \(record.rootfs)\n"
-        if let exitCode { s += "exit code   \(exitCode)\n" }
-        if let logPath { s += "log         \(logPath)\n" }
-        if let o = record.overlay { s += "overlay     lower \(o.lower)\n            upper \(o.upper)\n" }
-        s += processText
-        if let a = record.config.annotations, let image = a[ImageAnnotations.image] { s += ImageAnnotations.inspectText(image, a) }
-        if !namespaces.isEmpty {
-            s += "\nnamespaces  (inode; host's)\n"
-            for ns in namespaces {
-                s += "  \(ns.type.padding(8))\(ns.inode)  \(ns.shared ? "shared with the host" : "new (host: \(ns.hostInode.map(String.init) ?? "?"))")\n"
-            }
-        }
-        if !cgroup.isEmpty {
-            s += "\ncgroup\n"
-            for (k, v) in cgroup { s += "  \(k.padding(22))\(v)\n" }
-        }
-        s += "\ncapabilities\n"
-        for (k, names) in capabilities { s += "  \(k.padding(8))\(names.isEmpty ? "(none)" : names.joined(separator: " "))\n" }
-        s += "\nseccomp     \(seccomp)\nno_new_privs \(noNewPrivs)\n"
-        if let n = network {
-            s += "\nnetwork     \(n["network"]?.stringValue ?? "")\n"
-            for k in ["address", "gateway", "bridge", "hostVeth", "netns", "check"] where n[k] != nil { s += "  \(k.padding(10))\(n[k]?.stringValue ?? "")\n" }
-            s += "  \("ports".padding(10))\((n["ports"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: " "))\n"
-        }
-        if !mounts.isEmpty {
-            s += "\nmounts (target type source options)\n"
-            for m in mounts { s += "  \(m)\n" }
-        }
-        return s
-    }
-}
-
-extension String {
-    var trimmingTrailingNewline: String { hasSuffix("\n") ? String(dropLast()) : self }
-    var trimmingSpacesAndTabs: String { String(drop { $0 == " " || $0 == "\t" }) }
-    func components(separatedBy sep: String) -> [String] {
-        var out: [String] = [], rest = self[...]
-        while let r = rest.firstRange(of: sep) {
-            out.append(String(rest[..<r.lowerBound])); rest = rest[r.upperBound...]
-        }
-        out.append(String(rest))
-        return out
     }
 }

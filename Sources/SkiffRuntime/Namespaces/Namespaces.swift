@@ -82,6 +82,14 @@ struct NamespacePlan {
     }
 }
 
+/// A namespace opened for setns: `exec` opens each of the container's init's
+/// (/proc/PID/ns/X) up front, which pins them, and joins them later through the fd.
+struct NamespaceFile {
+    let type: LinuxNamespaceType
+    let path: String
+    let fd: Int32
+}
+
 enum Namespaces {
     /// setns(2) into the namespace at `path` (a /proc/PID/ns/X file or a bind mount of one).
     static func join(_ type: LinuxNamespaceType, path: String) throws {
@@ -90,6 +98,30 @@ enum Namespaces {
         try Explain.step("join namespace", "setns(\"\(path)\", \(type.flagName))") {
             try sys("join \(type.rawValue) namespace \(path)") { sk_setns(fd, Int32(truncatingIfNeeded: type.cloneFlag)) }
         }
+    }
+
+    /// Open a namespace file for a later `join(_:)` (the caller closes `fd`).
+    static func openForJoin(_ type: LinuxNamespaceType, path: String) throws -> NamespaceFile {
+        let fd = try sys("open namespace \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
+        return NamespaceFile(type: type, path: path, fd: fd)
+    }
+
+    /// setns(2) through an fd opened by `openForJoin`.
+    static func join(_ ns: NamespaceFile) throws {
+        try Explain.step("join namespace", "setns(\(ns.path), \(ns.type.flagName))") {
+            try sys("join \(ns.type.rawValue) namespace \(ns.path)") { sk_setns(ns.fd, Int32(truncatingIfNeeded: ns.type.cloneFlag)) }
+        }
+    }
+
+    /// A new time namespace (for skiff's children) takes its clock offsets before its
+    /// first process enters it.
+    static func enterNewTimeNamespace(_ offsets: [String: LinuxTimeOffset]) throws {
+        try unshare(SK_CLONE_NEWTIME)
+        var text = ""
+        for (clock, off) in offsets.sorted(by: { $0.key < $1.key }) {
+            text += "\(clock) \(off.secs ?? 0) \(off.nanosecs ?? 0)\n"
+        }
+        if !text.isEmpty { try writeKernelFile("/proc/self/timens_offsets", text) }
     }
 
     /// unshare(2) the given CLONE_NEW* flags.

@@ -1,10 +1,9 @@
 // User namespaces: the container's uids and gids are the host's, shifted by
 // linux.uidMappings / gidMappings ("0 100000 65536": container uid 0 is host uid 100000,
-// and so on for 65536 ids). Skiff writes the maps from outside (Container.swift,
-// writeIDMappings) while init waits; init then becomes uid 0 of the namespace
-// (Init.swift). This file answers the one question the host side asks: which host ids
-// does the container's root have, so that host files it must open (exec.fifo) can be
-// given to it.
+// and so on for 65536 ids). Skiff writes the maps from outside (`writeIDMappings`, right
+// after the clone, Launcher.swift) while init waits; init then becomes uid 0 of the
+// namespace (Init.swift). The host side also asks which host ids the container's root
+// has, so that host files it must open (exec.fifo) can be given to it.
 import Glibc
 import SkiffSpec
 
@@ -24,6 +23,29 @@ enum UserNamespace {
             return m.hostID + (id - m.containerID)
         }
         return nil
+    }
+
+    /// uid_map and gid_map of a new user namespace, written from outside it.
+    static func writeIDMappings(pid: Int32, linux: Linux?) throws {
+        func lines(_ maps: [LinuxIDMapping]?) -> String {
+            (maps ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+        }
+        let uid = lines(linux?.uidMappings)
+        let gid = lines(linux?.gidMappings)
+        if !uid.isEmpty {
+            try Explain.step(
+                "map users", "write /proc/\(pid)/uid_map = \(uid.split(separator: "\n").joined(separator: ", "))"
+            ) {
+                try writeKernelFile("/proc/\(pid)/uid_map", uid)
+            }
+        }
+        if !gid.isEmpty {
+            try Explain.step(
+                "map groups", "write /proc/\(pid)/gid_map = \(gid.split(separator: "\n").joined(separator: ", "))"
+            ) {
+                try writeKernelFile("/proc/\(pid)/gid_map", gid)
+            }
+        }
     }
 
     /// Hand a host file skiff created to the container's root (no-op without a user

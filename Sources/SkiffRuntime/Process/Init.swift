@@ -1,17 +1,44 @@
 // The container's init process: the child of clone3, running Skiff's code until it
 // execs the user's program. It does every step in the order the kernel needs and
-// reports the first failure back to skiff as one line.
+// reports the first failure back to skiff as one line. Its life is the sequence of
+// ChildSetup.run (Launcher.swift, which also says how it differs from exec's process):
+// setUp, "ready", execute.
 import CShim
 import Glibc
 import SkiffSpec
 
-struct InitProcess {
+/// The part of create's options init itself acts on (the rest is skiff's: bundle,
+/// pid file, console socket...).
+struct InitOptions {
+    var noPivot = false
+    var noNewKeyring = false
+    /// The fds after stdio that the program inherits (--preserve-fds, LISTEN_FDS).
+    var preserveFds = 0
+    var stdinNull = false
+    /// The log relay's pipes for stdout and stderr (-1: inherited).
+    var stdoutFd: Int32 = -1
+    var stderrFd: Int32 = -1
+    /// The seccomp filter, compiled by skiff before the clone (SeccompProgram.swift).
+    var seccompProgram: SeccompProgram?
+
+    init(_ o: CreateOptions) {
+        noPivot = o.noPivot
+        noNewKeyring = o.noNewKeyring
+        preserveFds = o.preserveFds
+        stdinNull = o.stdinNull
+        stdoutFd = o.stdoutFd
+        stderrFd = o.stderrFd
+        seccompProgram = o.seccompProgram
+    }
+}
+
+struct InitProcess: ChildSetup {
     let id: String
     let spec: Spec
     let bundle: String
     let rootfs: String
     let plan: NamespacePlan
-    let options: CreateOptions
+    let options: InitOptions
     let sync: SyncSocket
     /// SK_O_PATH fd on the state directory: how init reaches exec.fifo after pivot_root.
     /// -1 when skiff itself starts the program (foreground `run`).
@@ -26,43 +53,40 @@ struct InitProcess {
     /// This process's pid as the host sees it (for hook state), sent with "go".
     private var hostPid: Int32 = 0
     /// What init is doing, for the error report ("namespaces", "rootfs", ...).
-    private var step = "waiting for go"
+    private(set) var step = "waiting for go"
     /// The handshake socket is closed once create is done (init then waits on exec.fifo).
     private var syncOpen = true
 
-    init(id: String, spec: Spec, bundle: String, rootfs: String, plan: NamespacePlan, options: CreateOptions,
+    init(id: String, spec: Spec, bundle: String, rootfs: String, plan: NamespacePlan, options: InitOptions,
          sync: SyncSocket, stateDirFd: Int32, reportFd: Int32, consoleFd: Int32, overlay: OverlayLayers?) {
         self.id = id; self.spec = spec; self.bundle = bundle; self.rootfs = rootfs; self.plan = plan
         self.options = options; self.sync = sync; self.stateDirFd = stateDirFd; self.reportFd = reportFd
         self.consoleFd = consoleFd; self.overlay = overlay
     }
 
-    mutating func run() -> Never {
-        do {
-            // Until create is done, init dies with skiff: a `create` killed half-way must
-            // not leave an init behind that nobody knows of (runc does the same).
-            // Changing credentials clears the setting, so it is armed again after each.
-            _ = sk_set_pdeathsig(SIGKILL)
-            let prepared = try setUp()
-            _ = sk_set_pdeathsig(SIGKILL)
-            try sync.send(.ready)
-            step = "waiting for start"
-            let fifo = try waitForStart()
-            step = "startContainer hooks"
-            try Hooks.run(spec.hooks?.startContainer, kind: "startContainer",
-                          state: Hooks.state(id, .created, pid: hostPid, bundle: bundle, spec: spec))
-            // The fifo (or, in the foreground, the socket) closes at execve: `start` and a
-            // detached run's monitor know the program runs, its capabilities dropped.
-            var keep: Set<Int32> = reportFd >= 0 ? [reportFd] : []
-            keep.insert(fifo ?? sync.fd)
-            ProcessSetup.exec(prepared, keep: keep, report: reportFd, asInit: spec.annotations?[InitReaper.annotation] == "true")
-        } catch {
-            ChildExit.fail(error, step: step, sync: syncOpen ? sync : nil, report: reportFd)
-        }
+    var openSync: SyncSocket? { syncOpen ? sync : nil }
+
+    /// After "ready": wait for `start`, run the startContainer hooks, exec.
+    mutating func execute(_ prepared: PreparedProcess) throws -> Never {
+        step = "waiting for start"
+        let fifo = try waitForStart()
+        step = "startContainer hooks"
+        try Hooks.run(spec.hooks?.startContainer, kind: "startContainer",
+                      state: Hooks.state(id, .created, pid: hostPid, bundle: bundle, spec: spec))
+        // The fifo (or, in the foreground, the socket) closes at execve: `start` and a
+        // detached run's monitor know the program runs, its capabilities dropped.
+        var keep: Set<Int32> = reportFd >= 0 ? [reportFd] : []
+        keep.insert(fifo ?? sync.fd)
+        ProcessSetup.exec(prepared, keep: keep, report: reportFd, asInit: spec.annotations?[InitReaper.annotation] == "true")
     }
 
     /// Namespaces, root filesystem and process attributes; returns what to exec.
-    private mutating func setUp() throws -> PreparedProcess {
+    mutating func setUp() throws -> PreparedProcess {
+        // Until create is done, init dies with skiff: a `create` killed half-way must
+        // not leave an init behind that nobody knows of (runc does the same).
+        // Changing credentials clears the setting, so it is armed again after each
+        // (and once more at the end, below).
+        _ = sk_set_pdeathsig(SIGKILL)
         // A session of its own, before anything else: otherwise the caller's terminal
         // stays the container's controlling tty, and a program in the image can open
         // /dev/tty and push keystrokes into the administrator's shell with TIOCSTI
@@ -77,12 +101,8 @@ struct InitProcess {
         // First, while /proc is still the host's: a later write would meet the
         // non-dumpable process's root-owned /proc files in a user namespace.
         try ProcessSetup.setOOMScoreAdj(process.oomScoreAdj)
-        // Until execve (which resets it), no process of the container may ptrace this
-        // one or open its /proc/PID/{exe,fd,root,mem}: it still holds host fds and
-        // runs skiff's code. Only CAP_SYS_PTRACE overrides this (CVE-2016-9962).
-        try Explain.step("not dumpable", "prctl(PR_SET_DUMPABLE, 0)") {
-            try sys("prctl(PR_SET_DUMPABLE, 0)") { sk_set_dumpable(0) }
-        }
+        // Not dumpable before any namespace join (CVE-2016-9962, ProcessSetup).
+        try ProcessSetup.becomeNonDumpable()
 
         // Joined namespaces first (user before the rest), then the new ones.
         let joins = plan.joined.filter { $0.0 != .pid && $0.0 != .time }
@@ -156,8 +176,10 @@ struct InitProcess {
             try sys("dup2 stderr") { dup2(options.stderrFd, 2) }
         }
 
-        return try ProcessSetup.prepare(process, preserveFds: options.preserveFds, linux: spec.linux,
-                                        seccomp: options.seccompProgram, sync: sync)
+        let prepared = try ProcessSetup.prepare(
+            process, preserveFds: options.preserveFds, linux: spec.linux, seccomp: options.seccompProgram, sync: sync)
+        _ = sk_set_pdeathsig(SIGKILL) // prepare changed credentials, which cleared it
+        return prepared
     }
 
     /// In a new (or joined) user namespace this process still carries the host uid it

@@ -69,6 +69,16 @@ enum ProcessSetup {
         return PreparedProcess(path: path, args: args, env: env, preserveFds: preserveFds, capabilities: capabilities, filter: filter)
     }
 
+    /// PR_SET_DUMPABLE 0, before the child joins any namespace of the container: until
+    /// execve (which resets it) no process of the container may ptrace this one or open
+    /// its /proc/PID/{exe,fd,root,mem}; it still holds host fds and runs skiff's code.
+    /// Only CAP_SYS_PTRACE overrides this (CVE-2016-9962).
+    static func becomeNonDumpable() throws {
+        try Explain.step("not dumpable", "prctl(PR_SET_DUMPABLE, 0)") {
+            try sys("prctl(PR_SET_DUMPABLE, 0)") { sk_set_dumpable(0) }
+        }
+    }
+
     /// setsid(): a new session with no controlling terminal, first thing in init and in
     /// every exec'd process. Only a process group leader cannot do it (EPERM): a clone
     /// never is one.
@@ -276,11 +286,5 @@ enum ProcessSetup {
         }
         _ = sk_close_range_between(UInt32(start), UInt32.max)
         if !keep.contains(Log.fd) { Log.fd = 2 } // the log file is closed now
-    }
-}
-
-extension String {
-    func trimmingWhitespace() -> String {
-        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
     }
 }

@@ -1,5 +1,7 @@
-// Running a helper program to completion (hooks, tar): fork, execve, feed stdin, wait,
-// and kill it at its timeout. Its stdout and stderr are skiff's stderr.
+// Running a helper program (hooks, tar, CNI plugins, ps): fork, execve, feed stdin,
+// wait, and kill it at its timeout; `Captured.run` also collects its stdout and stderr.
+// Otherwise its stdout and stderr are skiff's stderr. `spawn` is the one spawner of the
+// runtime: every helper program starts there.
 import CShim
 import Glibc
 
@@ -53,6 +55,17 @@ enum Subprocess {
         close(fd)
     }
 
+    /// skiff's own environment, for a helper that should see it (ps: its locale, columns).
+    static func currentEnvironment() -> [String] {
+        var env: [String] = []
+        var p = environ
+        while let entry = p.pointee {
+            env.append(String(cString: entry))
+            p += 1
+        }
+        return env
+    }
+
     /// `stdinFd` >= 0: the program reads that fd (a file) instead of `text`.
     static func run(_ path: String, args: [String], env: [String], stdin text: String = "", stdinFd: Int32 = -1,
                     timeout: Int? = nil) throws {
@@ -83,5 +96,68 @@ enum Subprocess {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         if sk_wifsignaled(status) != 0 { throw SkiffError("killed by signal \(sk_wtermsig(status))") }
         if sk_wexitstatus(status) != 0 { throw SkiffError("exit status \(sk_wexitstatus(status))") }
+    }
+}
+
+/// Run a program to completion with stdin text, capturing stdout and stderr (the CNI
+/// plugins, whose result is their stdout; iptables and ip for --explain's read-back; ps).
+/// It starts the program with `Subprocess.spawn` like every helper; pipes are drained
+/// with poll so a chatty program never blocks on a full pipe.
+enum Captured {
+    static func run(
+        _ path: String, args: [String], env: [String], stdin text: String = "",
+        timeout: Int = 30
+    ) throws -> (Int32, [UInt8], [UInt8]) {
+        var inFds: [Int32] = [0, 0]
+        var outFds: [Int32] = [0, 0]
+        var errFds: [Int32] = [0, 0]
+        try sys("pipe") { pipe(&inFds) }
+        try sys("pipe") { pipe(&outFds) }
+        try sys("pipe") { pipe(&errFds) }
+        for fd in inFds + outFds + errFds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let pid: pid_t
+        do {
+            pid = try Subprocess.spawn(path, args: args, env: env, stdin: inFds[0], stdout: outFds[1], stderr: errFds[1])
+        } catch {
+            for fd in inFds + outFds + errFds { close(fd) }
+            throw error
+        }
+        close(inFds[0])
+        close(outFds[1])
+        close(errFds[1])
+        Subprocess.feed(inFds[1], text)
+        var out: [UInt8] = []
+        var err: [UInt8] = []
+        var fds = [
+            pollfd(fd: outFds[0], events: Int16(POLLIN), revents: 0),
+            pollfd(fd: errFds[0], events: Int16(POLLIN), revents: 0),
+        ]
+        let deadline = monotonicNanos() + UInt64(timeout) * 1_000_000_000
+        var buf = [UInt8](repeating: 0, count: 65536)
+        var timedOut = false
+        while fds.contains(where: { $0.fd >= 0 }) {
+            if monotonicNanos() > deadline {
+                timedOut = true
+                break
+            }
+            let n = poll(&fds, 2, 200)
+            if n < 0 && errno != EINTR { break }
+            for i in 0..<2 where fds[i].fd >= 0 && fds[i].revents != 0 {
+                let r = buf.withUnsafeMutableBytes { read(fds[i].fd, $0.baseAddress, $0.count) }
+                if r > 0 {
+                    if i == 0 { out += buf[0..<r] } else { err += buf[0..<r] }
+                } else if r == 0 || errno != EINTR {
+                    close(fds[i].fd)
+                    fds[i].fd = -1
+                }
+            }
+        }
+        for f in fds where f.fd >= 0 { close(f.fd) }
+        if timedOut { kill(pid, SIGKILL) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if timedOut { throw SkiffError("\(path): timed out after \(timeout)s and was killed") }
+        if sk_wifsignaled(status) != 0 { return (128 + sk_wtermsig(status), out, err) }
+        return (sk_wexitstatus(status), out, err)
     }
 }

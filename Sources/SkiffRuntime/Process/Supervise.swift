@@ -11,6 +11,16 @@ struct Supervisor {
     /// Whether skiff's stdin is copied to the pty (docker's -i).
     var forwardStdin = true
 
+    /// Before a foreground process is cloned: block every signal, so none is lost (`wait`
+    /// reads them from a signalfd and forwards them), and become a subreaper.
+    static func takeSignals() {
+        sk_sigmask_all(0)
+        _ = sk_set_child_subreaper(1)
+    }
+
+    /// After supervising: the signal mask as it was.
+    static func releaseSignals() { sk_sigmask_all(1) }
+
     /// Signals must already be blocked (before the clone, so none is lost).
     func wait() -> Int32 {
         let sigfd = sk_signalfd_all()

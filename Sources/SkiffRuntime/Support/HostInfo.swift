@@ -1,56 +1,79 @@
-// `skiff info`: the host summary a student reads in `docker info`, from the kernel.
+// `skiff info`: the host facts a student reads in `docker info`, from the kernel. The
+// runtime gathers them; the CLI words and lays them out (Sources/skiff/InfoCommand.swift).
 import Glibc
 
+public struct HostInfo {
+    /// uname: "Linux 6.1.0-13-amd64 x86_64".
+    public var kernel: String
+    public var cpus: Int
+    /// MemTotal, in bytes.
+    public var memory: UInt64?
+    /// A usable cgroup v2 hierarchy, and where it is mounted.
+    public var cgroupV2: Bool
+    public var cgroupMountPoint: String
+    /// The controllers of the v2 root (when there is one).
+    public var cgroupControllers: [String]
+    /// overlayfs is in /proc/filesystems.
+    public var overlay: Bool
+    /// The kernel has seccomp (a Seccomp: line in /proc/self/status).
+    public var seccomp: Bool
+    public var libseccomp: String
+    public var stateRoot: String
+    public var dataRoot: String
+    /// Containers by status; `containers` counts them all (some may be unreadable).
+    public var containers: Int
+    public var byStatus: [ContainerStatus: Int]
+    public var volumes: Int
+
+    /// A hybrid host: v2 mounted somewhere else than /sys/fs/cgroup, v1 for the rest.
+    public var hybridCgroups: Bool { cgroupMountPoint != "/sys/fs/cgroup" && !cgroupMountPoint.isEmpty }
+
+    public init(
+        kernel: String, cpus: Int, memory: UInt64?, cgroupV2: Bool, cgroupMountPoint: String,
+        cgroupControllers: [String], overlay: Bool, seccomp: Bool, libseccomp: String, stateRoot: String,
+        dataRoot: String, containers: Int, byStatus: [ContainerStatus: Int], volumes: Int
+    ) {
+        self.kernel = kernel
+        self.cpus = cpus
+        self.memory = memory
+        self.cgroupV2 = cgroupV2
+        self.cgroupMountPoint = cgroupMountPoint
+        self.cgroupControllers = cgroupControllers
+        self.overlay = overlay
+        self.seccomp = seccomp
+        self.libseccomp = libseccomp
+        self.stateRoot = stateRoot
+        self.dataRoot = dataRoot
+        self.containers = containers
+        self.byStatus = byStatus
+        self.volumes = volumes
+    }
+}
+
 extension Runtime {
-    /// (label, value) lines, in order.
-    public func hostInfo() -> [(String, String)] {
+    public func hostInfo() -> HostInfo {
         var u = utsname()
         uname(&u)
         func field<T>(_ v: T) -> String {
             withUnsafeBytes(of: v) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         }
-        var out: [(String, String)] = []
-        out.append(("Skiff version", skiffVersion))
-        out.append(("Kernel", "\(field(u.sysname)) \(field(u.release)) \(field(u.machine))"))
-        out.append(("CPUs", "\(sysconf(Int32(_SC_NPROCESSORS_ONLN)))"))
-        out.append(("Total memory", hostMemory().map(StatsTable.size) ?? "?"))
-        // Cgroups: v2 when / is cgroup2 (or a hybrid host's v2 part); Skiff uses only v2.
-        let hybrid = Cgroup.mountPoint != "/sys/fs/cgroup" && !Cgroup.mountPoint.isEmpty
-        out.append(
-            (
-                "Cgroup version",
-                Cgroup.available
-                    ? (hybrid ? "2 (hybrid host: v2 at \(Cgroup.mountPoint), v1 for the rest)" : "2")
-                    : "none usable (Skiff needs cgroup v2)"
-            ))
-        if Cgroup.available {
-            let controllers = Cgroup.controllers(of: "/")
-            out.append(("Cgroup controllers", controllers.isEmpty ? "(none)" : controllers.joined(separator: " ")))
-        }
-        let filesystems = readText("/proc/filesystems") ?? ""
-        out.append(
-            (
-                "Storage",
-                filesystems.contains("\toverlay\n")
-                    ? "overlay (overlayfs: the image as the lower layer, one upper per container)"
-                    : "overlay not available"
-            ))
-        let seccomp = (readText("/proc/self/status") ?? "").contains("Seccomp:")
-        out.append(
-            (
-                "Seccomp",
-                (seccomp ? "supported" : "not supported by this kernel") + ", libseccomp \(libseccompVersion())"
-            ))
-        out.append(("State root", store.root))
-        out.append(("Data root", StateStore.dataRoot + " (writable layers, logs, volumes)"))
         var counts: [ContainerStatus: Int] = [:]
         let ids = store.ids()
         for id in ids { if let (_, s) = try? summary(id: id) { counts[s, default: 0] += 1 } }
-        out.append(("Containers", "\(ids.count)"))
-        for s in [ContainerStatus.running, .paused, .stopped, .created] {
-            out.append(("  " + s.rawValue.prefix(1).uppercased() + s.rawValue.dropFirst(), "\(counts[s] ?? 0)"))
-        }
-        out.append(("Volumes", "\(Volumes(dataRoot: StateStore.dataRoot).names().count)"))
-        return out
+        return HostInfo(
+            kernel: "\(field(u.sysname)) \(field(u.release)) \(field(u.machine))",
+            cpus: sysconf(Int32(_SC_NPROCESSORS_ONLN)),
+            memory: hostMemory(),
+            cgroupV2: Cgroup.available,
+            cgroupMountPoint: Cgroup.mountPoint,
+            cgroupControllers: Cgroup.available ? Cgroup.controllers(of: "/") : [],
+            overlay: (readText("/proc/filesystems") ?? "").contains("\toverlay\n"),
+            seccomp: (readText("/proc/self/status") ?? "").contains("Seccomp:"),
+            libseccomp: libseccompVersion(),
+            stateRoot: store.root,
+            dataRoot: StateStore.dataRoot,
+            containers: ids.count,
+            byStatus: counts,
+            volumes: Volumes(dataRoot: StateStore.dataRoot).names().count)
     }
 }
