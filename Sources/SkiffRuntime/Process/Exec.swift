@@ -33,6 +33,9 @@ extension Runtime {
             throw SkiffError("cannot use console socket if skiff will not allocate a tty (use --tty)")
         }
 
+        // The container's seccomp filter, compiled or taken from the cache (SeccompProgram.swift).
+        let seccomp = try record.config.linux?.seccomp.map { try SeccompProgram.prepare($0, stateRoot: store.root) }
+
         // The namespaces to enter: every one where init differs from skiff.
         let order: [LinuxNamespaceType] = [.user, .ipc, .uts, .network, .cgroup, .pid, .time, .mount]
         var nsFds: [(LinuxNamespaceType, Int32)] = []
@@ -66,7 +69,6 @@ extension Runtime {
             throw SkiffError("exec: cannot open the container's cgroup \(Cgroup.directory(record.cgroupPath)): \(errnoText())")
         }
         if let dir = record.deviceCgroupV1 { try DeviceCgroupV1.join(dir, pid: getpid()) } // the clone inherits it
-        let seccomp = try record.config.linux?.seccomp.map { try SeccompProgram.prepare($0, stateRoot: store.root) }
         let child = try sys("clone3") { Cgroup.clone3(0, cgroupFd: cgroupFd, path: record.cgroupPath) }
         if child == 0 {
             parentSock.close()
