@@ -33,6 +33,10 @@ extension Runtime {
             process.terminal == true, consoleSocket: options.consoleSocket,
             foreground: !options.detach, hint: "use --tty")
 
+        // The container's seccomp filter, compiled or taken from the cache (SeccompProgram.swift),
+        // before skiff joins any namespace or cgroup of the container.
+        let seccomp = try record.config.linux?.seccomp.map { try SeccompProgram.prepare($0, stateRoot: store.root) }
+
         // The namespaces to enter: every one where init differs from skiff, opened now
         // (which pins them: a recycled pid cannot swap them).
         let order: [LinuxNamespaceType] = [.user, .ipc, .uts, .network, .cgroup, .pid, .time, .mount]
@@ -62,7 +66,6 @@ extension Runtime {
         launcher.cgroupFd = cgroupFd
         launcher.cgroupPath = record.cgroupPath
         let linux = record.config.linux
-        let seccomp = try linux?.seccomp.map { try SeccompProgram.prepare($0, stateRoot: store.root) }
         let launched = try launcher.start(child: { sync, consoleFd in
             var child = ExecProcess(
                 process: process, linux: linux, seccomp: seccomp, namespaces: namespaces, sync: sync,
