@@ -3,7 +3,8 @@
 //
 // Layers (each one job):
 //   CShim         - C helpers for what Glibc's Swift module hides (clone3, setns, pivot_root, mount API, SCM_RIGHTS)
-//   CSeccomp/CCap/CCrypto - system libraries libseccomp, libcap and OpenSSL's libcrypto (module maps)
+//   CSeccomp/CCap - system libraries libseccomp and libcap (module maps); libcrypto (SHA-256) is
+//                   loaded with dlopen when an image is hashed (Support/SHA256.swift)
 //   SkiffSpec     - the OCI runtime-spec model, JSON codec and validator (no syscalls)
 //   SkiffRuntime  - the engine: namespaces, rootfs, cgroups, security, processes, hooks, state
 //   skiff         - the runc-compatible command line, one file per command
@@ -18,9 +19,8 @@ let package = Package(
         .target(name: "CShim"),
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
-        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "SkiffSpec"),
-        .target(name: "SkiffRuntime", dependencies: ["SkiffSpec", "CShim", "CSeccomp", "CCap", "CCrypto"]),
+        .target(name: "SkiffRuntime", dependencies: ["SkiffSpec", "CShim", "CSeccomp", "CCap"]),
         .executableTarget(name: "skiff", dependencies: ["SkiffRuntime", "SkiffSpec"]),
         .testTarget(name: "SkiffSpecTests", dependencies: ["SkiffSpec"]),
         // Unit tests of the runtime's pure parts (no root): cgroup values, the device BPF

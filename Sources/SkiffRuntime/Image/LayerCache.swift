@@ -153,8 +153,8 @@ public enum LayerCache {
         }
         close(toTar.read)
 
-        let blobSHA = SHA256()
-        let tarSHA = SHA256()
+        let blobSHA = try SHA256()
+        let tarSHA = try SHA256()
         var total: Int64 = 0
         var tarReading = true
         var readError: String?

@@ -27,7 +27,7 @@ public enum RootfsCache {
         let fd = try sys("--rootfs \(path): open") { open(abs, O_RDONLY | O_CLOEXEC) }
         defer { close(fd) }
         let sum: String = try Explain.step("hash tarball", "sha256(\(abs))", result: { $0 }) {
-            guard let s = SHA256.file(fd: fd) else { throw SkiffError("--rootfs \(path): \(errnoText())") }
+            guard let s = try SHA256.file(fd: fd) else { throw SkiffError("--rootfs \(path): \(errnoText())") }
             return s
         }
         let dest = directory + "/" + sum
