@@ -17,8 +17,10 @@ let package = Package(
     ],
     targets: [
         .target(name: "CShim"),
-        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
-        .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
+        // Linked statically from the .a files of Debian's libseccomp-dev and libcap-dev (see their
+        // module maps), so no pkg-config: its `-lseccomp` / `-lcap` would bring the .so back.
+        .systemLibrary(name: "CSeccomp"),
+        .systemLibrary(name: "CCap"),
         .target(name: "SkiffSpec"),
         .target(name: "SkiffRuntime", dependencies: ["SkiffSpec", "CShim", "CSeccomp", "CCap"]),
         .executableTarget(name: "skiff", dependencies: ["SkiffRuntime", "SkiffSpec"]),
