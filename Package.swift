@@ -10,6 +10,14 @@
 //   skiff         - the runc-compatible command line, one file per command
 import PackageDescription
 
+// Swift imports _StringProcessing (Regex, and substring search on StringProtocol) into every
+// file unless told not to; Skiff uses none of it (Support/Text.swift has the substring search
+// it needs), and leaving it out keeps _StringProcessing and _RegexParser (780 KB of text) out
+// of the binary, which is started twice per `run` (docs/performance.md).
+let noStringProcessing: [SwiftSetting] = [
+    .unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"])
+]
+
 let package = Package(
     name: "skiff",
     products: [
@@ -21,9 +29,12 @@ let package = Package(
         // module maps), so no pkg-config: its `-lseccomp` / `-lcap` would bring the .so back.
         .systemLibrary(name: "CSeccomp"),
         .systemLibrary(name: "CCap"),
-        .target(name: "SkiffSpec"),
-        .target(name: "SkiffRuntime", dependencies: ["SkiffSpec", "CShim", "CSeccomp", "CCap"]),
-        .executableTarget(name: "skiff", dependencies: ["SkiffRuntime", "SkiffSpec"]),
+        .target(name: "SkiffSpec", swiftSettings: noStringProcessing),
+        .target(
+            name: "SkiffRuntime", dependencies: ["SkiffSpec", "CShim", "CSeccomp", "CCap"],
+            swiftSettings: noStringProcessing),
+        .executableTarget(
+            name: "skiff", dependencies: ["SkiffRuntime", "SkiffSpec"], swiftSettings: noStringProcessing),
         .testTarget(name: "SkiffSpecTests", dependencies: ["SkiffSpec"]),
         // Unit tests of the runtime's pure parts (no root): cgroup values, the device BPF
         // program, namespace flags, mount options, the quick-run spec builder.

@@ -134,7 +134,7 @@ extension String {
     var trimmingSpacesAndTabs: String { String(drop { $0 == " " || $0 == "\t" }) }
     func components(separatedBy sep: String) -> [String] {
         var out: [String] = [], rest = self[...]
-        while let r = rest.firstRange(of: sep) {
+        while let r = rest.find(sep) {
             out.append(String(rest[..<r.lowerBound])); rest = rest[r.upperBound...]
         }
         out.append(String(rest))

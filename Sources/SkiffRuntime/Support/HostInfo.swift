@@ -31,11 +31,11 @@ extension Runtime {
         out.append(
             (
                 "Storage",
-                filesystems.contains("\toverlay\n")
+                filesystems.includes("\toverlay\n")
                     ? "overlay (overlayfs: the image as the lower layer, one upper per container)"
                     : "overlay not available"
             ))
-        let seccomp = (readText("/proc/self/status") ?? "").contains("Seccomp:")
+        let seccomp = (readText("/proc/self/status") ?? "").includes("Seccomp:")
         out.append(
             (
                 "Seccomp",

@@ -43,7 +43,7 @@ final class SHA256 {
 
     /// The digest as 64 lowercase hex digits (call once).
     func hexDigest() -> String {
-        var out = [UInt8](repeating: 0, count: 64)  // EVP_MAX_MD_SIZE
+        var out = [UInt8](repeating: 0, count: 64) // EVP_MAX_MD_SIZE
         var len: UInt32 = 0
         _ = evp.digestFinal(ctx, &out, &len)
         let hex: [Character] = Array("0123456789abcdef")
@@ -88,7 +88,8 @@ private struct LibCrypto {
     typealias MD = @convention(c) () -> OpaquePointer?
     typealias DigestInit = @convention(c) (OpaquePointer?, OpaquePointer?, OpaquePointer?) -> Int32
     typealias DigestUpdate = @convention(c) (OpaquePointer?, UnsafeRawPointer?, Int) -> Int32
-    typealias DigestFinal = @convention(c) (OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt32>?)
+    typealias DigestFinal =
+        @convention(c) (OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt32>?)
         -> Int32
 
     let ctxNew: CtxNew
