@@ -33,8 +33,13 @@ let package = Package(
         .target(
             name: "SkiffRuntime", dependencies: ["SkiffSpec", "CShim", "CSeccomp", "CCap"],
             swiftSettings: noStringProcessing),
+        // A release build is a fully static executable (glibc, libstdc++ and the Swift runtime
+        // included): no ld.so, no libraries to find, map and relocate at each start, which `run`
+        // pays twice (exe protection). 30 % fewer page faults and 3 MB less peak RSS per `run`
+        // (docs/performance.md). Debug builds, which the tests use, stay dynamic (faster links).
         .executableTarget(
-            name: "skiff", dependencies: ["SkiffRuntime", "SkiffSpec"], swiftSettings: noStringProcessing),
+            name: "skiff", dependencies: ["SkiffRuntime", "SkiffSpec"], swiftSettings: noStringProcessing,
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
         .testTarget(name: "SkiffSpecTests", dependencies: ["SkiffSpec"]),
         // Unit tests of the runtime's pure parts (no root): cgroup values, the device BPF
         // program, namespace flags, mount options, the quick-run spec builder.
