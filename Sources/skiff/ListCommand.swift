@@ -107,7 +107,7 @@ struct ContainerFilter {
             switch key {
             case "status": ok = wanted.contains(status.rawValue)
             case "id": ok = wanted.contains { record.id.hasPrefix($0) }
-            default: ok = wanted.contains { record.id.contains($0) }
+            default: ok = wanted.contains { record.id.includes($0) }
             }
             if !ok { return false }
         }

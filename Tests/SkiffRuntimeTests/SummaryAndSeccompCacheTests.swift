@@ -67,14 +67,16 @@ final class SeccompCacheFileTests: XCTestCase {
         other.syscalls?[0].errnoRet = 1
         XCTAssertEqual(cache.key(for: profile), cache.key(for: withListener))
         XCTAssertNotEqual(cache.key(for: profile), cache.key(for: other))
-        XCTAssertEqual(cache.key(for: profile).count, 64)
+        XCTAssertEqual(SeccompCache.fileName(cache.key(for: profile)).count, 16 + ".bpf".count)
+        XCTAssertNotEqual(
+            SeccompCache.fileName(cache.key(for: profile)), SeccompCache.fileName(cache.key(for: other)))
     }
 
     func testFileRoundTripAndRejections() throws {
         let program = try compiled()
         let key = SeccompCache(stateRoot: "/nonexistent").key(for: profile)
         let file = SeccompCache.encode(program, key: key)
-        XCTAssertEqual(file.count, SeccompCache.headerSize + program.instructions.count)
+        XCTAssertEqual(file.count, SeccompCache.headerSize + key.utf8.count + program.instructions.count)
         XCTAssertEqual(try SeccompCache.decode(file, key: key).get(), program)
 
         func rejection(_ bytes: [UInt8], key: String? = nil) -> String? {
@@ -85,11 +87,11 @@ final class SeccompCacheFileTests: XCTestCase {
             }
             return nil
         }
-        XCTAssertEqual(rejection(Array(file.prefix(100))), "not a skiff BPF cache file")
+        XCTAssertEqual(rejection(Array(file.prefix(40))), "not a skiff BPF cache file")
         XCTAssertEqual(rejection(Array(file.dropLast(8))).map { $0.contains("bytes, expected") }, true)
         var flipped = file
         flipped[file.count - 3] ^= 0x40
-        XCTAssertEqual(rejection(flipped), "the instructions do not match their SHA-256 (corrupt)")
+        XCTAssertEqual(rejection(flipped), "the instructions do not match their checksum (corrupt)")
         var otherKey = key
         otherKey.removeLast()
         otherKey += key.hasSuffix("0") ? "1" : "0"

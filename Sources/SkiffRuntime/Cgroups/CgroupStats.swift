@@ -129,7 +129,7 @@ enum CgroupStats {
 
         // hugetlb.<size>.current for every page size the kernel offers.
         var huge: [(key: String, value: JSON)] = []
-        for name in listDirectory(dir) where name.hasPrefix("hugetlb.") && name.hasSuffix(".current") && !name.contains(".rsvd.") {
+        for name in listDirectory(dir) where name.hasPrefix("hugetlb.") && name.hasSuffix(".current") && !name.includes(".rsvd.") {
             let size = String(name.dropFirst(8).dropLast(8))
             huge.append((key: size, value: obj([("usage", nz(number(dir + "/" + name) ?? 0)), ("max", nil),
                                                 ("failcnt", n(value(dir + "/hugetlb.\(size).events", key: "max") ?? 0))])))

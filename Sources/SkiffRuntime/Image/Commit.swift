@@ -152,7 +152,7 @@ public enum Commit {
 
     /// A small blob, written under its digest; returns its descriptor.
     static func writeBlob(_ bytes: [UInt8], type: String, blobs: String) throws -> JSON {
-        let hex = SHA256.hex(bytes)
+        let hex = try SHA256.hex(bytes)
         let path = blobs + "/" + hex
         if !fileExists(path) { try writeFileAtomic(path, String(decoding: bytes, as: UTF8.self)) }
         return .object([
@@ -184,7 +184,7 @@ public enum Commit {
         let tmp = blobs + "/.tmp.\(getpid())"
         let out = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o644)
         if out < 0 { throw SkiffError("open \(tmp): \(errnoText())") }
-        let sha = SHA256()
+        let sha = try SHA256()
         var total: Int64 = 0
         var buf = [UInt8](repeating: 0, count: 1 << 20)
         do {

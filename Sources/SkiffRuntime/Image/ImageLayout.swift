@@ -154,7 +154,7 @@ public struct Image {
         let name = try blobName(digest, shown)
         guard source.has(name) else { throw SkiffError("image \(shown): \(what) blob \(digest) is missing") }
         let bytes = try source.read(name)
-        let got = "sha256:" + SHA256.hex(bytes)
+        let got = try "sha256:" + SHA256.hex(bytes)
         guard got == digest else {
             throw SkiffError("image \(shown): \(what) blob \(digest) does not match its digest (read \(got))")
         }
@@ -272,7 +272,7 @@ public struct Image {
         }
         let configBytes = try source.read(configName)
         // The config file is named after its digest (Docker's image id): check it.
-        let configHex = SHA256.hex(configBytes)
+        let configHex = try SHA256.hex(configBytes)
         let stem = configName.split(separator: "/").last.map { String($0.split(separator: ".").first ?? $0) } ?? ""
         if stem.count == 64 && stem != configHex {
             throw SkiffError(

@@ -153,8 +153,8 @@ public enum LayerCache {
         }
         close(toTar.read)
 
-        let blobSHA = SHA256()
-        let tarSHA = SHA256()
+        let blobSHA = try SHA256()
+        let tarSHA = try SHA256()
         var total: Int64 = 0
         var tarReading = true
         var readError: String?
@@ -287,8 +287,8 @@ public enum LayerCache {
         if tarStatus != 0 {
             _ = lseek(errFd, 0, SEEK_SET)
             let lines = String(decoding: readAll(errFd), as: UTF8.self).split(separator: "\n").map(String.init)
-            let devices = lines.filter { $0.contains("Cannot mknod") }
-            let others = lines.filter { !$0.contains("Cannot mknod") && !$0.contains("Exiting with failure status") }
+            let devices = lines.filter { $0.includes("Cannot mknod") }
+            let others = lines.filter { !$0.includes("Cannot mknod") && !$0.includes("Exiting with failure status") }
             guard !others.isEmpty || devices.isEmpty else {
                 Explain.note(
                     "skipped devices", "\(devices.count) device node(s) in \(layer.digest) (not created: no CAP_MKNOD)")

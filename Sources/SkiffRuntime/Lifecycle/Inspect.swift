@@ -48,7 +48,7 @@ public struct Inspection {
         cgroup = cg
         mounts = !alive ? [] : (readText("/proc/\(pid)/mountinfo") ?? "").split(separator: "\n").map { line in
             // mountinfo: id parent maj:min root target options ... - type source superoptions
-            let dash = line.firstRange(of: " - ")
+            let dash = line.find(" - ")
             let left = line[..<(dash?.lowerBound ?? line.endIndex)].split(separator: " ")
             let right = dash.map { line[$0.upperBound...].split(separator: " ") } ?? []
             return "\(left.count > 4 ? String(left[4]) : "?") \(right.first.map(String.init) ?? "?") \(right.count > 1 ? String(right[1]) : "?") \(left.count > 5 ? String(left[5]) : "")"

@@ -397,11 +397,11 @@ public enum ContainerNetwork {
             let lines = String(decoding: out, as: UTF8.self).split(separator: "\n").map(String.init)
             let mine = lines.filter {
                 $0.hasPrefix("-A ")
-                    && ($0.contains("\"\(a.id)\"") || $0.contains(a.address + "/") || $0.contains(a.address + ":"))
+                    && ($0.includes("\"\(a.id)\"") || $0.includes(a.address + "/") || $0.includes(a.address + ":"))
             }
             let chains = Set(
                 mine.compactMap { l -> String? in
-                    guard let r = l.firstRange(of: " -j CNI-") else { return nil }
+                    guard let r = l.find(" -j CNI-") else { return nil }
                     let chain = "CNI-" + l[r.upperBound...].prefix { $0 != " " }
                     return chain.hasPrefix("CNI-HOSTPORT") || chain == "CNI-FORWARD" || chain == "CNI-ADMIN"
                         ? nil : chain

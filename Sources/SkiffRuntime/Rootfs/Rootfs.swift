@@ -66,7 +66,7 @@ struct RootfsSetup {
     /// (or what rootfsPropagation asks for, applied recursively).
     private func makeMountsPrivate() throws {
         var flag = SK_MS_REC | SK_MS_PRIVATE
-        if let p = spec.linux?.rootfsPropagation, p.contains("slave") || p.contains("shared") {
+        if let p = spec.linux?.rootfsPropagation, p.includes("slave") || p.includes("shared") {
             flag = SK_MS_REC | SK_MS_SLAVE // still never propagate back to the host
         }
         try mountFS(nil, "/", nil, flag, nil, what: "private mounts", shown: "/")

@@ -28,7 +28,7 @@ public enum RootfsCache {
         defer { close(fd) }
         // swift-format-ignore: OnlyOneTrailingClosureArgument
         let sum: String = try Explain.step("hash tarball", "sha256(\(abs))", result: { $0 }) {
-            guard let s = SHA256.file(fd: fd) else { throw SkiffError("--rootfs \(path): \(errnoText())") }
+            guard let s = try SHA256.file(fd: fd) else { throw SkiffError("--rootfs \(path): \(errnoText())") }
             return s
         }
         let dest = directory + "/" + sum

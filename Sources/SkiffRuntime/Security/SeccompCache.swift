@@ -2,18 +2,23 @@
 // that libseccomp compiles a profile once rather than at every container start.
 //
 //   ROOT/@seccomp-cache/            0700, skiff's user's ('@' is never in a container id)
-//     KEY.bpf                       0600: a header, then the BPF instructions
+//     NAME.bpf                      0600: a header, the key, then the BPF instructions
 //
-// KEY is the SHA-256 of everything the program depends on: the profile (as JSON, without
-// listenerPath and listenerMetadata, which only say where the listener fd goes), the
-// machine and kernel release (libseccomp asks the kernel which actions and flags it
-// supports), the libseccomp version, skiff's version and `formatVersion`. Bump
-// `formatVersion` whenever SeccompFilter translates a profile differently.
+// The key is everything the program depends on, written out in full: the profile (as
+// JSON, without listenerPath and listenerMetadata, which only say where the listener fd
+// goes), the machine and kernel release (libseccomp asks the kernel which actions and
+// flags it supports), the libseccomp version, skiff's version and `formatVersion`. Bump
+// `formatVersion` whenever SeccompFilter translates a profile differently. NAME is a
+// 64-bit FNV-1a hash of the key: it only picks the file. The file holds the whole key and
+// a lookup compares it byte for byte, so two profiles whose names collide never share a
+// program (the second one is recompiled and replaces the file). No cryptographic hash is
+// needed, and so a container start never loads libcrypto (SHA256.swift).
 //
 // The state root is root's alone (0700), so only root can write here; still, a cache file
 // is trusted only when it is a regular file owned by skiff's user and not writable by
-// group or others, in a directory that is the same; when its header names the key it was
-// asked for; and when its length and the SHA-256 of its instructions match the header.
+// group or others, in a directory that is the same; when it holds exactly the key it was
+// asked for; and when its length and the checksum of its instructions match the header
+// (a guard against a damaged file, not against an attacker: that one would need root).
 // Anything else is rejected with a warning, and the filter compiled and stored again. The
 // kernel checks the program itself once more when it is loaded (seccomp_check_filter).
 // Files are written whole under a temporary name (O_EXCL) and renamed into place, so a
@@ -26,15 +31,28 @@ struct SeccompCache {
     /// Part of every key: bump it when the translation of a profile changes.
     static let formatVersion = 1
     static let magic = Array("SKIFFBPF".utf8)
-    /// magic, then 6 UInt32 (format, rule count, flags, notify, instruction count, 0),
-    /// then the key and the SHA-256 of the instructions, 64 hex digits each.
-    static let headerSize = 8 + 6 * 4 + 64 + 64
+    /// magic, then 6 UInt32 (format, rule count, flags, notify, instruction count, key
+    /// length), then the FNV-1a of the instructions in 16 hex digits; the key follows.
+    static let headerSize = 8 + 6 * 4 + 16
+    /// A key longer than this is not read from a file (a profile is a few KB of JSON).
+    static let maxKeyLength = 1 << 20
 
     let directory: String
 
     init(stateRoot: String) { directory = stateRoot + "/" + Self.directoryName }
 
-    func path(_ key: String) -> String { directory + "/" + key + ".bpf" }
+    func path(_ key: String) -> String { directory + "/" + Self.fileName(key) }
+
+    /// The file that holds the program for `key`.
+    static func fileName(_ key: String) -> String { fnv1a(Array(key.utf8)) + ".bpf" }
+
+    /// 64-bit FNV-1a, as 16 hex digits.
+    static func fnv1a(_ bytes: [UInt8]) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        let hex = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
 
     enum Lookup: Equatable {
         case hit(SeccompProgram)
@@ -42,7 +60,7 @@ struct SeccompCache {
         case rejected(String)
     }
 
-    /// The key for `config` on this machine.
+    /// The key for `config` on this machine: what the program depends on, in full.
     func key(for config: LinuxSeccomp) -> String {
         var profile = config
         profile.listenerPath = nil
@@ -56,7 +74,7 @@ struct SeccompCache {
             "skiff seccomp cache \(Self.formatVersion)", "skiff \(skiffVersion)", "machine \(text(u.machine))",
             "kernel \(text(u.release))", "libseccomp \(libseccompVersion())",
         ]
-        return SHA256.hex(Array((facts.joined(separator: "\n") + "\n" + JSONCodec.encode(profile)).utf8))
+        return facts.joined(separator: "\n") + "\n" + JSONCodec.encode(profile)
     }
 
     /// The cached program for `key`, if there is one that can be trusted.
@@ -65,7 +83,7 @@ struct SeccompCache {
         if dir < 0 { return errno == ENOENT ? .miss : .rejected("cannot open \(directory): \(errnoText())") }
         defer { close(dir) }
         if let why = Self.untrusted(dir, "the directory") { return .rejected(why) }
-        let fd = openat(dir, key + ".bpf", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        let fd = openat(dir, Self.fileName(key), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         if fd < 0 { return errno == ENOENT ? .miss : .rejected("cannot open: \(errnoText())") }
         defer { close(fd) }
         if let why = Self.untrusted(fd, "the file") { return .rejected(why) }
@@ -97,8 +115,8 @@ struct SeccompCache {
         let dir = try sys("open \(directory)") { open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         defer { close(dir) }
         if let why = Self.untrusted(dir, "the directory") { throw SkiffError("\(directory): \(why)") }
-        let name = key + ".bpf"
-        let tmp = key + ".tmp.\(getpid())"
+        let name = Self.fileName(key)
+        let tmp = name + ".tmp.\(getpid())"
         _ = unlinkat(dir, tmp, 0) // left by a skiff killed half-way that had this pid
         let fd = try sys("create \(directory)/\(tmp)") {
             openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
@@ -119,11 +137,11 @@ struct SeccompCache {
         var out = magic
         for value in [
             UInt32(formatVersion), UInt32(program.ruleCount), program.flags, program.usesNotify ? 1 : 0,
-            UInt32(program.instructionCount), 0,
+            UInt32(program.instructionCount), UInt32(key.utf8.count),
         ] {
             withUnsafeBytes(of: value.littleEndian) { out += $0 }
         }
-        out += Array(key.utf8) + Array(SHA256.hex(program.instructions).utf8) + program.instructions
+        out += Array(fnv1a(program.instructions).utf8) + Array(key.utf8) + program.instructions
         return out
     }
 
@@ -138,19 +156,22 @@ struct SeccompCache {
         guard word(0) == formatVersion else { return fail("format \(word(0)), expected \(formatVersion)") }
         let count = Int(word(4))
         let knownFlags = SeccompProgram.flagLog | SeccompProgram.flagSpecAllow
+        let keyLength = Int(word(5))
         guard (1...SeccompProgram.maxInstructions).contains(count), word(2) & ~knownFlags == 0, word(3) <= 1,
-            word(5) == 0
+            keyLength <= maxKeyLength
         else {
             return fail("corrupt header")
         }
-        guard bytes.count == headerSize + 8 * count else {
-            return fail("\(bytes.count) bytes, expected \(headerSize + 8 * count) for \(count) instructions")
+        let expected = headerSize + keyLength + 8 * count
+        guard bytes.count == expected else {
+            return fail("\(bytes.count) bytes, expected \(expected) for \(count) instructions")
         }
-        let keyStart = 8 + 6 * 4
-        guard Array(bytes[keyStart..<keyStart + 64]) == Array(key.utf8) else { return fail("made for another profile") }
-        let instructions = Array(bytes[headerSize...])
-        guard Array(bytes[keyStart + 64..<headerSize]) == Array(SHA256.hex(instructions).utf8) else {
-            return fail("the instructions do not match their SHA-256 (corrupt)")
+        guard bytes[headerSize..<headerSize + keyLength].elementsEqual(key.utf8) else {
+            return fail("made for another profile")
+        }
+        let instructions = Array(bytes[(headerSize + keyLength)...])
+        guard Array(bytes[headerSize - 16..<headerSize]) == Array(fnv1a(instructions).utf8) else {
+            return fail("the instructions do not match their checksum (corrupt)")
         }
         return .success(
             SeccompProgram(
