@@ -103,7 +103,7 @@ final class SeccompCacheTests: XCTestCase {
                     bytes[bytes.count - 4] ^= 0x01 // the last instruction's k: its errno or action
                     try Data(bytes).write(to: URL(fileURLWithPath: file))
                     XCTAssertEqual(chmod(file, 0o600), 0)
-                }, "do not match their SHA-256"
+                }, "do not match their checksum"
             ),
             (
                 "truncated",
