@@ -21,7 +21,7 @@ let noStringProcessing: [SwiftSetting] = [
 let package = Package(
     name: "skiff",
     products: [
-        .executable(name: "skiff", targets: ["skiff"]),
+        .executable(name: "skiff", targets: ["skiff"])
     ],
     targets: [
         .target(name: "CShim"),

@@ -28,11 +28,11 @@ extension JSON: Equatable {
     public static func == (lhs: JSON, rhs: JSON) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
-        case let (.bool(a), .bool(b)): return a == b
-        case let (.number(a), .number(b)): return a == b
-        case let (.string(a), .string(b)): return a == b
-        case let (.array(a), .array(b)): return a == b
-        case let (.object(a), .object(b)):
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.number(let a), .number(let b)): return a == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)):
             guard a.count == b.count else { return false }
             for (x, y) in zip(a, b) where x.key != y.key || x.value != y.value {
                 return false
@@ -166,7 +166,8 @@ enum IntegerLiteral {
             let (plusDigit, o2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
             if o1 || o2 {
                 // Keep scanning: "1e99999999999999999999" is still not an integer.
-                self = text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 | 0x20 == UInt8(ascii: "e") })
+                self =
+                    text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 | 0x20 == UInt8(ascii: "e") })
                     ? .notInteger : .tooLarge
                 return
             }
@@ -177,7 +178,7 @@ enum IntegerLiteral {
 
     /// The value as `T`, or nil when it is not an integer or does not fit.
     func exactly<T: FixedWidthInteger>(_: T.Type) -> T? {
-        guard case let .value(negative, magnitude) = self else { return nil }
+        guard case .value(let negative, let magnitude) = self else { return nil }
         if !negative { return T(exactly: magnitude) }
         if magnitude == 0 { return 0 }
         guard T.isSigned, magnitude <= UInt64(Int64.max) + 1 else { return nil }
@@ -194,7 +195,8 @@ enum IntegerLiteral {
 extension JSON: Codable {
     public init(from decoder: Decoder) throws {
         if let object = try? decoder.container(keyedBy: DictionaryKey.self) {
-            self = .object(try object.allKeys.map { (key: $0.stringValue, value: try object.decode(JSON.self, forKey: $0)) })
+            self = .object(
+                try object.allKeys.map { (key: $0.stringValue, value: try object.decode(JSON.self, forKey: $0)) })
         } else if var array = try? decoder.unkeyedContainer() {
             var elements: [JSON] = []
             while !array.isAtEnd { elements.append(try array.decode(JSON.self)) }
@@ -227,7 +229,13 @@ extension JSON: Codable {
             try c.encode(b)
         case .number(let text):
             var c = encoder.singleValueContainer()
-            if let i = Int64(text) { try c.encode(i) } else if let u = UInt64(text) { try c.encode(u) } else { try c.encode(Double(text) ?? 0) }
+            if let i = Int64(text) {
+                try c.encode(i)
+            } else if let u = UInt64(text) {
+                try c.encode(u)
+            } else {
+                try c.encode(Double(text) ?? 0)
+            }
         case .string(let s):
             var c = encoder.singleValueContainer()
             try c.encode(s)

@@ -58,7 +58,7 @@ final class EncodedNode {
 
     var json: JSON {
         switch kind {
-        case .unset: return .object([])  // a value that wrote nothing, as Foundation does
+        case .unset: return .object([]) // a value that wrote nothing, as Foundation does
         case .scalar: return scalar
         case .object: return .object(members.map { (key: $0.key, value: $0.node.json) })
         case .array: return .array(elements.map(\.json))
@@ -199,7 +199,9 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
     mutating func encode(_ value: UInt32) throws { next().0.set(value.json) }
     mutating func encode(_ value: UInt64) throws { next().0.set(value.json) }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<
+        NestedKey
+    > {
         let (element, path) = next()
         return TreeEncoder(node: element, codingPath: path).container(keyedBy: keyType)
     }

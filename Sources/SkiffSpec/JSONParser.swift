@@ -83,9 +83,15 @@ struct JSONParser {
         case UInt8(ascii: "{"): return try parseObject(projection)
         case UInt8(ascii: "["): return try parseArray()
         case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "t"):
+            try expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expectLiteral("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw error("expected a value")
         }
@@ -93,7 +99,7 @@ struct JSONParser {
 
     private mutating func parseObject(_ projection: JSONProjection?) throws -> JSON {
         try enter()
-        pos += 1  // '{'
+        pos += 1 // '{'
         var members: [(key: String, value: JSON)] = []
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
@@ -128,7 +134,10 @@ struct JSONParser {
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","): pos += 1
-            case UInt8(ascii: "}"): pos += 1; depth -= 1; return .object(members)
+            case UInt8(ascii: "}"):
+                pos += 1
+                depth -= 1
+                return .object(members)
             case nil: throw error("unexpected end of input")
             default: throw error("expected ',' or '}'")
             }
@@ -137,7 +146,7 @@ struct JSONParser {
 
     private mutating func parseArray() throws -> JSON {
         try enter()
-        pos += 1  // '['
+        pos += 1 // '['
         var elements: [JSON] = []
         skipWhitespace()
         if peek() == UInt8(ascii: "]") {
@@ -151,7 +160,10 @@ struct JSONParser {
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","): pos += 1
-            case UInt8(ascii: "]"): pos += 1; depth -= 1; return .array(elements)
+            case UInt8(ascii: "]"):
+                pos += 1
+                depth -= 1
+                return .array(elements)
             case nil: throw error("unexpected end of input")
             default: throw error("expected ',' or ']'")
             }
@@ -221,7 +233,10 @@ struct JSONParser {
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","): pos += 1
-            case close: pos += 1; depth -= 1; return
+            case close:
+                pos += 1
+                depth -= 1
+                return
             case nil: throw error("unexpected end of input")
             default: throw error(members ? "expected ',' or '}'" : "expected ',' or ']'")
             }
@@ -230,10 +245,10 @@ struct JSONParser {
 
     /// A string, with its escapes and UTF-8 checked, not decoded into a String.
     private mutating func skipString() throws {
-        pos += 1  // opening quote
+        pos += 1 // opening quote
         let start = pos
         var ascii = true
-        var scratch: [UInt8] = []  // what escapes decode to, thrown away
+        var scratch: [UInt8] = [] // what escapes decode to, thrown away
         while true {
             guard let b = peek() else { throw error("unexpected end of input in a string") }
             switch b {
@@ -301,7 +316,7 @@ struct JSONParser {
     // MARK: Strings
 
     private mutating func parseString() throws -> String {
-        pos += 1  // opening quote
+        pos += 1 // opening quote
         let start = pos
         // Fast path: no escapes, so the bytes are the string.
         while let b = peek(), b != UInt8(ascii: "\""), b != UInt8(ascii: "\\"), b >= 0x20 {
@@ -333,7 +348,7 @@ struct JSONParser {
     }
 
     private mutating func parseEscape(into buffer: inout [UInt8]) throws {
-        pos += 1  // backslash
+        pos += 1 // backslash
         guard let c = peek() else { throw error("unexpected end of input in a string") }
         pos += 1
         switch c {

@@ -6,13 +6,13 @@
 import SkiffRuntime
 
 struct Flag {
-    let names: [String]          // e.g. ["bundle", "b"]
+    let names: [String] // e.g. ["bundle", "b"]
     let takesValue: Bool
     let help: String
 }
 
 struct ParsedArgs {
-    var values: [String: [String]] = [:]   // by first name
+    var values: [String: [String]] = [:] // by first name
     var positionals: [String] = []
 
     func has(_ name: String) -> Bool { values[name] != nil }
@@ -33,10 +33,16 @@ enum ArgParser {
         while i < args.endIndex {
             let arg = args[i]
             i += 1
-            if arg == "--" { out.positionals += args[i...]; break }
+            if arg == "--" {
+                out.positionals += args[i...]
+                break
+            }
             guard arg.hasPrefix("-"), arg != "-" else {
                 out.positionals.append(arg)
-                if stopAtPositional { out.positionals += args[i...]; break }
+                if stopAtPositional {
+                    out.positionals += args[i...]
+                    break
+                }
                 continue
             }
             var name = String(arg.drop { $0 == "-" })
@@ -49,15 +55,21 @@ enum ArgParser {
                 // Docker-style bundled short flags: -it is -i -t.
                 let letters = name.map(String.init)
                 if !arg.hasPrefix("--"), inline == nil, letters.count > 1,
-                   letters.allSatisfy({ l in flags.contains { $0.names.contains(l) && !$0.takesValue } }) {
-                    for l in letters { out.values[flags.first { $0.names.contains(l) }!.names[0], default: []].append("true") }
+                    letters.allSatisfy({ l in flags.contains { $0.names.contains(l) && !$0.takesValue } })
+                {
+                    for l in letters {
+                        out.values[flags.first { $0.names.contains(l) }!.names[0], default: []].append("true")
+                    }
                     continue
                 }
                 throw SkiffError("flag provided but not defined: -\(name)")
             }
             let key = flag.names[0]
             if flag.takesValue {
-                if let inline { out.values[key, default: []].append(inline); continue }
+                if let inline {
+                    out.values[key, default: []].append(inline)
+                    continue
+                }
                 guard i < args.endIndex else { throw SkiffError("flag needs an argument: -\(name)") }
                 out.values[key, default: []].append(args[i])
                 i += 1
@@ -77,5 +89,7 @@ enum ArgParser {
 }
 
 extension String {
-    func padded(_ width: Int) -> String { count >= width ? self + " " : self + String(repeating: " ", count: width - count) }
+    func padded(_ width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+    }
 }

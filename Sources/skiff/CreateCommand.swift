@@ -6,10 +6,14 @@ import SkiffRuntime
 let createFlags = [
     Flag(names: ["bundle", "b"], takesValue: true, help: "path to the bundle directory (default: current)"),
     Flag(names: ["pid-file"], takesValue: true, help: "write the container process id to this file"),
-    Flag(names: ["console-socket"], takesValue: true, help: "unix socket that receives the pty master (with process.terminal)"),
-    Flag(names: ["no-pivot"], takesValue: false, help: "use MS_MOVE and chroot instead of pivot_root (rootfs on ramfs)"),
+    Flag(
+        names: ["console-socket"], takesValue: true,
+        help: "unix socket that receives the pty master (with process.terminal)"),
+    Flag(
+        names: ["no-pivot"], takesValue: false, help: "use MS_MOVE and chroot instead of pivot_root (rootfs on ramfs)"),
     Flag(names: ["no-new-keyring"], takesValue: false, help: "do not create a new session keyring"),
-    Flag(names: ["preserve-fds"], takesValue: true, help: "pass N extra file descriptors (3 .. 3+N-1) to the container"),
+    Flag(
+        names: ["preserve-fds"], takesValue: true, help: "pass N extra file descriptors (3 .. 3+N-1) to the container"),
 ]
 
 func createOptions(_ args: ParsedArgs) throws -> CreateOptions {
@@ -31,7 +35,8 @@ func createOptions(_ args: ParsedArgs) throws -> CreateOptions {
 /// sealed-binary re-exec keeps the pid, so the check holds after it.
 func listenFds() -> Int {
     guard let n = getenv("LISTEN_FDS").flatMap({ Int(String(cString: $0)) }), n > 0,
-          let pid = getenv("LISTEN_PID").flatMap({ Int32(String(cString: $0)) }), pid == getpid() else { return 0 }
+        let pid = getenv("LISTEN_PID").flatMap({ Int32(String(cString: $0)) }), pid == getpid()
+    else { return 0 }
     return n
 }
 
@@ -45,7 +50,9 @@ func checkPassedFdsAreOpen(_ args: ParsedArgs, command: String) throws {
     let listen = command == "exec" ? 0 : listenFds()
     for fd in Int32(3)..<Int32(3 + listen + preserved) where fcntl(fd, F_GETFD) < 0 {
         let what = fd < 3 + Int32(listen) ? "LISTEN_FDS=\(listen)" : "--preserve-fds \(preserved)"
-        throw SkiffError("\(what): fd \(fd) is not open (the fds passed to the container must be open in skiff's caller)")
+        throw SkiffError(
+            "\(what): fd \(fd) is not open (the fds passed to the container must be open in skiff's "
+                + "caller)")
     }
 }
 

@@ -11,11 +11,15 @@ enum DiffCommand: Command {
         let id = try requireID(args, name)
         let (record, _) = try global.runtime.state(id: id)
         guard let overlay = record.overlay else {
-            throw SkiffError("container \"\(id)\" has no overlay root (run it with --rootfs, or the annotation run.skiff.overlay)")
+            throw SkiffError(
+                "container \"\(id)\" has no overlay root (run it with --rootfs, or the annotation "
+                    + "run.skiff.overlay)")
         }
         // The mount points skiff itself added for /etc/{resolv.conf,hosts,hostname} (an
         // image without them) are not the container's changes (docker hides them too).
-        let ownMountPoints = record.config.annotations?[NetworkAnnotation.network] == nil ? [] : ["A /etc/resolv.conf", "A /etc/hosts", "A /etc/hostname"]
+        let ownMountPoints =
+            record.config.annotations?[NetworkAnnotation.network] == nil
+            ? [] : ["A /etc/resolv.conf", "A /etc/hosts", "A /etc/hostname"]
         printOut(overlay.changes().map { "\($0)" }.filter { !ownMountPoints.contains($0) }.map { $0 + "\n" }.joined())
         return 0
     }

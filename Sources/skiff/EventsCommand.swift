@@ -9,7 +9,9 @@ enum EventsCommand: Command {
     static let summary = "display container events such as OOM notifications and resource usage statistics"
     static let arguments = "[--stats] [--interval 5s] <container-id>"
     static let flags = [
-        Flag(names: ["interval"], takesValue: true, help: "stats interval, a Go duration such as 5s or 500ms (default 5s)"),
+        Flag(
+            names: ["interval"], takesValue: true,
+            help: "stats interval, a Go duration such as 5s or 500ms (default 5s)"),
         Flag(names: ["stats"], takesValue: false, help: "print the container's stats once, then exit"),
     ]
 
@@ -26,7 +28,9 @@ enum EventsCommand: Command {
 
     /// A Go duration ("5s", "1m30s", "250ms", "1.5s") in milliseconds, at least 1.
     static func parseDuration(_ text: String) throws -> Int {
-        let units: [(String, Double)] = [("ms", 1), ("us", 0.001), ("µs", 0.001), ("ns", 0.000001), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+        let units: [(String, Double)] = [
+            ("ms", 1), ("us", 0.001), ("µs", 0.001), ("ns", 0.000001), ("s", 1000), ("m", 60_000), ("h", 3_600_000),
+        ]
         var rest = Substring(text)
         var total = 0.0
         guard !rest.isEmpty else { throw SkiffError("--interval: invalid duration \"\(text)\"") }

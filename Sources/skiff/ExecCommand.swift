@@ -7,9 +7,13 @@ enum ExecCommand: Command {
     static let summary = "run a new process inside a running container"
     static let arguments = "[options] <container-id> <command> [args...]"
     static let flags = [
-        Flag(names: ["process", "p"], takesValue: true, help: "a process.json (the spec's process object) instead of the arguments"),
+        Flag(
+            names: ["process", "p"], takesValue: true,
+            help: "a process.json (the spec's process object) instead of the arguments"),
         Flag(names: ["tty", "t"], takesValue: false, help: "allocate a pseudo-terminal"),
-        Flag(names: ["interactive", "i"], takesValue: false, help: "keep stdin attached (as docker exec -i; skiff exec, like runc, always passes stdin on)"),
+        Flag(
+            names: ["interactive", "i"], takesValue: false,
+            help: "keep stdin attached (as docker exec -i; skiff exec, like runc, always passes stdin on)"),
         Flag(names: ["detach", "d"], takesValue: false, help: "return once the process has started"),
         Flag(names: ["pid-file"], takesValue: true, help: "write the process id to this file"),
         Flag(names: ["console-socket"], takesValue: true, help: "unix socket that receives the pty master"),
@@ -40,7 +44,11 @@ enum ExecCommand: Command {
             let (record, _) = try runtime.state(id: id)
             process = record.config.process ?? Process(user: User(), cwd: "/")
             let command = Array(args.positionals.dropFirst())
-            guard !command.isEmpty else { throw SkiffError("exec: no command given (usage: skiff exec [options] <container-id> <command> [args...])") }
+            guard !command.isEmpty else {
+                throw SkiffError(
+                    "exec: no command given (usage: skiff exec [options] "
+                        + "<container-id> <command> [args...])")
+            }
             process.args = command
             process.terminal = args.bool("tty")
             process.consoleSize = nil

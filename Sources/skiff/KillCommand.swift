@@ -24,7 +24,9 @@ enum KillCommand: Command {
         var name = text.uppercased()
         if name.hasPrefix("SIG") { name.removeFirst(3) }
         if let n = signals[name] { return n }
-        if name.hasPrefix("RTMIN"), let off = Int32(name.dropFirst(5).drop { $0 == "+" }.isEmpty ? "0" : String(name.dropFirst(6))) {
+        if name.hasPrefix("RTMIN"),
+            let off = Int32(name.dropFirst(5).drop { $0 == "+" }.isEmpty ? "0" : String(name.dropFirst(6)))
+        {
             return 34 + off
         }
         throw SkiffError("unknown signal \"\(text)\"")
@@ -37,7 +39,8 @@ enum KillCommand: Command {
         var ids = args.positionals
         var signalName = args.value("signal") ?? "TERM"
         if !args.has("signal"), ids.count >= 2, let last = ids.last, ids.count == 2 || (try? parseSignal(last)) != nil,
-           (try? global.runtime.summary(id: last)) == nil {
+            (try? global.runtime.summary(id: last)) == nil
+        {
             signalName = last
             ids.removeLast()
         }

@@ -3,7 +3,9 @@ import Glibc
 import SkiffRuntime
 
 let quickRunFlags = [
-    Flag(names: ["rootfs"], takesValue: true, help: "run this root filesystem (a directory, .tar or .tar.gz) without a bundle"),
+    Flag(
+        names: ["rootfs"], takesValue: true,
+        help: "run this root filesystem (a directory, .tar or .tar.gz) without a bundle"),
     Flag(names: ["tty", "t"], takesValue: false, help: "allocate a pseudo-terminal"),
     Flag(names: ["interactive", "i"], takesValue: false, help: "keep stdin attached"),
     Flag(names: ["name"], takesValue: true, help: "the container id (default: a generated name)"),
@@ -13,7 +15,9 @@ let quickRunFlags = [
     Flag(names: ["workdir", "w"], takesValue: true, help: "working directory inside the container"),
     Flag(names: ["user", "u"], takesValue: true, help: "user name or UID[:GID]"),
     Flag(names: ["hostname", "h"], takesValue: true, help: "the container's hostname"),
-    Flag(names: ["volume", "v"], takesValue: true, help: "bind mount HOST:CONTAINER[:ro], or a named volume NAME:CONTAINER[:ro] (repeatable)"),
+    Flag(
+        names: ["volume", "v"], takesValue: true,
+        help: "bind mount HOST:CONTAINER[:ro], or a named volume NAME:CONTAINER[:ro] (repeatable)"),
     Flag(names: ["init"], takesValue: false, help: "run a small init as pid 1 that forwards signals and reaps zombies"),
     Flag(names: ["tmpfs"], takesValue: true, help: "mount a tmpfs at this path (repeatable)"),
     Flag(names: ["read-only"], takesValue: false, help: "make the root filesystem read-only"),
@@ -21,8 +25,15 @@ let quickRunFlags = [
     Flag(names: ["memory-swap"], takesValue: true, help: "memory plus swap limit (e.g. 128m; -1 for unlimited)"),
     Flag(names: ["cpus"], takesValue: true, help: "CPUs the container may use (e.g. 0.5)"),
     Flag(names: ["pids-limit"], takesValue: true, help: "maximum number of processes"),
-    Flag(names: ["network"], takesValue: true, help: "bridge (default: skiff0, 10.88.0.0/16, NAT; or $SKIFF_DEFAULT_NETWORK), none (loopback only), host, or a network NAME"),
-    Flag(names: ["publish", "p"], takesValue: true, help: "publish a port [IP:]HOST:CONTAINER[/tcp|udp] (repeatable; bridge networks)"),
+    Flag(
+        names: ["network"], takesValue: true,
+        help:
+            "bridge (default: skiff0, 10.88.0.0/16, NAT; or $SKIFF_DEFAULT_NETWORK), none (loopback only), host, "
+            + "or a network NAME"
+    ),
+    Flag(
+        names: ["publish", "p"], takesValue: true,
+        help: "publish a port [IP:]HOST:CONTAINER[/tcp|udp] (repeatable; bridge networks)"),
     Flag(names: ["dns"], takesValue: true, help: "name server for /etc/resolv.conf (repeatable)"),
     Flag(names: ["add-host"], takesValue: true, help: "add NAME:IP to /etc/hosts (repeatable)"),
     Flag(names: ["cap-add"], takesValue: true, help: "add a capability (repeatable; ALL)"),
@@ -43,11 +54,17 @@ func quickRunOptions(_ args: ParsedArgs, rootfs: String, command: [String]) thro
     o.tty = args.bool("tty")
     o.interactive = args.bool("interactive")
     if let file = args.value("env-file") {
-        guard let text = readFile(file).map({ String(decoding: $0, as: UTF8.self) }) else { throw SkiffError("--env-file \(file): cannot read") }
+        guard let text = readFile(file).map({ String(decoding: $0, as: UTF8.self) }) else {
+            throw SkiffError("--env-file \(file): cannot read")
+        }
         for line in text.split(separator: "\n") {
             let l = line.trimmingSpaces
             if l.isEmpty || l.hasPrefix("#") { continue }
-            if l.contains("=") { o.env.append(l) } else if let v = getenv(l) { o.env.append(l + "=" + String(cString: v)) }
+            if l.contains("=") {
+                o.env.append(l)
+            } else if let v = getenv(l) {
+                o.env.append(l + "=" + String(cString: v))
+            }
         }
     }
     o.env += args.all("env")
@@ -58,7 +75,9 @@ func quickRunOptions(_ args: ParsedArgs, rootfs: String, command: [String]) thro
     o.tmpfs = args.all("tmpfs")
     o.readOnly = args.bool("read-only")
     if let m = args.value("memory") { o.memory = try ByteSize.parse(m, flag: "--memory") }
-    if let m = args.value("memory-swap") { o.memorySwap = try ByteSize.parse(m, flag: "--memory-swap", unlimited: true) }
+    if let m = args.value("memory-swap") {
+        o.memorySwap = try ByteSize.parse(m, flag: "--memory-swap", unlimited: true)
+    }
     if let c = args.value("cpus") {
         guard let v = Double(c) else { throw SkiffError("--cpus \(c): expected a number such as 0.5") }
         o.cpus = v
@@ -68,7 +87,10 @@ func quickRunOptions(_ args: ParsedArgs, rootfs: String, command: [String]) thro
         o.pidsLimit = v
     }
     // As docker: a bridge with NAT unless told otherwise ($SKIFF_DEFAULT_NETWORK changes the default).
-    o.network = args.value("network") ?? getenv("SKIFF_DEFAULT_NETWORK").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "bridge"
+    o.network =
+        args.value("network") ?? getenv("SKIFF_DEFAULT_NETWORK").map { String(cString: $0) }.flatMap {
+            $0.isEmpty ? nil : $0
+        } ?? "bridge"
     o.publish = args.all("publish")
     o.dns = args.all("dns")
     o.addHosts = args.all("add-host")
@@ -79,7 +101,10 @@ func quickRunOptions(_ args: ParsedArgs, rootfs: String, command: [String]) thro
         case "no-new-privileges", "no-new-privileges:true", "no-new-privileges=true": o.noNewPrivileges = true
         case "seccomp=unconfined", "seccomp:unconfined": o.seccomp = .unconfined
         case _ where opt.hasPrefix("seccomp=") || opt.hasPrefix("seccomp:"): o.seccomp = .file(String(opt.dropFirst(8)))
-        default: throw SkiffError("--security-opt \(opt): expected no-new-privileges, seccomp=unconfined or seccomp=FILE")
+        default:
+            throw SkiffError(
+                "--security-opt \(opt): expected no-new-privileges, seccomp=unconfined or "
+                    + "seccomp=FILE")
         }
     }
     o.ulimits = args.all("ulimit")
@@ -89,6 +114,8 @@ func quickRunOptions(_ args: ParsedArgs, rootfs: String, command: [String]) thro
 
 extension Substring {
     var trimmingSpaces: String {
-        String(drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
+        String(
+            drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }
+                .reversed())
     }
 }

@@ -9,10 +9,15 @@ enum RunCommand: Command {
     static let name = "run"
     static let summary = "create and run a container (from a bundle, or from --rootfs with Docker-like flags)"
     static let arguments = "[options] <container-id>  |  --rootfs DIR|TARBALL [options] [COMMAND [ARG...]]"
-    static let flags = createFlags + [
-        Flag(names: ["detach", "d"], takesValue: false, help: "return once the container has started (with --rootfs: print its id, log its output)"),
-        Flag(names: ["restart"], takesValue: true, help: "with --rootfs -d: no (default), always, or on-failure[:N] (restart when it exits)"),
-    ] + quickRunFlags + [imageFlag]
+    static let flags =
+        createFlags + [
+            Flag(
+                names: ["detach", "d"], takesValue: false,
+                help: "return once the container has started (with --rootfs: print its id, log its output)"),
+            Flag(
+                names: ["restart"], takesValue: true,
+                help: "with --rootfs -d: no (default), always, or on-failure[:N] (restart when it exits)"),
+        ] + quickRunFlags + [imageFlag]
 
     static func run(_ args: ParsedArgs, _ global: Global) throws -> Int32 {
         var options = try createOptions(args)
@@ -27,7 +32,9 @@ enum RunCommand: Command {
         var restart: RestartPolicy?
         if let r = args.value("restart") {
             let policy = try RestartPolicy(parsing: r)
-            if policy.mode != .no && !args.bool("detach") { throw SkiffError("--restart \(r): needs -d (a detached container has a monitor to restart it)") }
+            if policy.mode != .no && !args.bool("detach") {
+                throw SkiffError("--restart \(r): needs -d (a detached container has a monitor to restart it)")
+            }
             if policy.mode != .no && args.bool("rm") { throw SkiffError("--restart \(r) and --rm cannot be combined") }
             restart = policy
         }

@@ -8,10 +8,12 @@ enum SpecCommand: Command {
     static let name = "spec"
     static let summary = "create a new specification file (config.json)"
     static let arguments = "[--bundle DIR] [--rootfs DIR [run flags] [COMMAND...]]"
-    static let flags = [
-        Flag(names: ["bundle", "b"], takesValue: true, help: "directory to write config.json in (default: current)"),
-        Flag(names: ["rootless"], takesValue: false, help: "accepted for runc compatibility"),
-    ] + quickRunFlags + [imageFlag]
+    static let flags =
+        [
+            Flag(
+                names: ["bundle", "b"], takesValue: true, help: "directory to write config.json in (default: current)"),
+            Flag(names: ["rootless"], takesValue: false, help: "accepted for runc compatibility"),
+        ] + quickRunFlags + [imageFlag]
 
     static func run(_ args: ParsedArgs, _ global: Global) throws -> Int32 {
         let dir = args.value("bundle") ?? "."

@@ -24,7 +24,8 @@ enum StopCommand: Command {
     static func stopAndSay(_ runtime: Runtime, _ id: String, _ timeout: Int) throws {
         if try runtime.stop(id: id, timeoutSeconds: timeout) {
             let why =
-                "still running \(timeout)s after SIGTERM (a pid 1 without a SIGTERM handler ignores it; see --init): sent SIGKILL"
+                "still running \(timeout)s after SIGTERM (a pid 1 without a SIGTERM handler ignores it; see "
+                + "--init): sent SIGKILL"
             let line = "skiff: stop \(id): \(why)\n"
             _ = line.withCString { write(2, $0, strlen($0)) }
         }
@@ -45,7 +46,8 @@ enum RestartCommand: Command {
             let (record, _) = try runtime.state(id: id)
             guard runtime.isQuickRun(record) else {
                 throw SkiffError(
-                    "restart \(id): only a quick-run container (run --rootfs) can start again; a bundle container is created anew"
+                    "restart \(id): only a quick-run container (run --rootfs) can start again; a bundle container "
+                        + "is created anew"
                 )
             }
             try StopCommand.stopAndSay(runtime, id, timeout)

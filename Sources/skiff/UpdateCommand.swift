@@ -11,12 +11,16 @@ enum UpdateCommand: Command {
     static let arguments = "[options] <container-id>"
     static let flags = [
         Flag(names: ["resources", "r"], takesValue: true, help: "path to a LinuxResources JSON file, or - for stdin"),
-        Flag(names: ["memory", "m"], takesValue: true, help: "memory limit in bytes, or with a unit (4m, 1g); -1 for none"),
+        Flag(
+            names: ["memory", "m"], takesValue: true,
+            help: "memory limit in bytes, or with a unit (4m, 1g); -1 for none"),
         Flag(names: ["memory-reservation"], takesValue: true, help: "memory soft limit (memory.low)"),
         Flag(names: ["memory-swap"], takesValue: true, help: "memory plus swap limit; -1 for none"),
         Flag(names: ["cpu-quota"], takesValue: true, help: "CPU time in microseconds per period; -1 for none"),
         Flag(names: ["cpu-period"], takesValue: true, help: "CPU quota period in microseconds"),
-        Flag(names: ["cpus"], takesValue: true, help: "CPUs the container may use, as docker --cpus (0.5: half of one CPU)"),
+        Flag(
+            names: ["cpus"], takesValue: true,
+            help: "CPUs the container may use, as docker --cpus (0.5: half of one CPU)"),
         Flag(names: ["cpu-share"], takesValue: true, help: "CPU shares (relative weight, 2-262144)"),
         Flag(names: ["cpuset-cpus"], takesValue: true, help: "CPUs the container may use (0-3, 0,1)"),
         Flag(names: ["cpuset-mems"], takesValue: true, help: "memory nodes the container may use (0-3, 0,1)"),
@@ -44,7 +48,11 @@ enum UpdateCommand: Command {
         if source == "-" {
             bytes = readStdin()
         } else {
-            guard let b = readFile(source) else { throw SkiffError("--resources \(source): \(String(cString: strerror(errno)))") }
+            guard let b = readFile(source) else {
+                throw SkiffError(
+                    "--resources \(source): "
+                        + "\(String(cString: strerror(errno)))")
+            }
             bytes = b
         }
         do { return try JSONCodec.decode(LinuxResources.self, from: bytes) } catch {
@@ -75,20 +83,32 @@ enum UpdateCommand: Command {
             guard let text = args.value(flag) else { return nil }
             return try ByteSize.parse(text, flag: "--" + flag, unlimited: true)
         }
-        let limit = try bytes("memory"), reservation = try bytes("memory-reservation"), swap = try bytes("memory-swap")
+        let limit = try bytes("memory")
+        let reservation = try bytes("memory-reservation")
+        let swap = try bytes("memory-swap")
         if limit != nil || reservation != nil || swap != nil {
             r.memory = LinuxMemory(limit: limit, reservation: reservation, swap: swap)
         }
-        var quota = try int("cpu-quota", Int64.self), period = try int("cpu-period", UInt64.self)
+        var quota = try int("cpu-quota", Int64.self)
+        var period = try int("cpu-period", UInt64.self)
         if let text = args.value("cpus") {
             // Docker's --cpus: a quota of cpus × a 100 ms period.
-            guard quota == nil, period == nil else { throw SkiffError("--cpus cannot be combined with --cpu-quota or --cpu-period") }
-            guard let cpus = Double(text), cpus > 0, cpus <= 1_000_000 else { throw SkiffError("--cpus \(text): expected a positive number such as 0.5") }
+            guard quota == nil, period == nil else {
+                throw SkiffError(
+                    "--cpus cannot be combined with --cpu-quota "
+                        + "or --cpu-period")
+            }
+            guard let cpus = Double(text), cpus > 0, cpus <= 1_000_000 else {
+                throw SkiffError(
+                    "--cpus \(text): "
+                        + "expected a positive number such as 0.5")
+            }
             period = 100_000
             quota = Int64(cpus * 100_000)
         }
         let shares = try int("cpu-share", UInt64.self)
-        let cpus = args.value("cpuset-cpus"), mems = args.value("cpuset-mems")
+        let cpus = args.value("cpuset-cpus")
+        let mems = args.value("cpuset-mems")
         if quota != nil || period != nil || shares != nil || cpus != nil || mems != nil {
             r.cpu = LinuxCPU(shares: shares, quota: quota, period: period, cpus: cpus, mems: mems)
         }

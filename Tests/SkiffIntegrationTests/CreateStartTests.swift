@@ -11,7 +11,9 @@ final class CreateStartTests: XCTestCase {
         let skiff = "\(Env.skiff) --root \(s.stateRoot)" + extra.map { " " + $0 }.joined()
         let script = """
             \(skiff) create -b \(bundle) \(id) && \(skiff) start \(id) || exit 1
-            i=0; while ! \(skiff) state \(id) | grep -q '"stopped"'; do i=$((i+1)); [ $i -lt 500 ] || exit 2; sleep 0.02; done
+            i=0; while ! \(skiff) state \(id) | grep -q '"stopped"'; do
+                i=$((i+1)); [ $i -lt 500 ] || exit 2; sleep 0.02
+            done
             """
         return runProgram("/bin/sh", ["-c", script])
     }
@@ -43,11 +45,19 @@ final class CreateStartTests: XCTestCase {
         XCTAssertEqual(s.skiff(["--log", log, "create", "-b", b, "late"]).code, 0)
         let r = s.skiff(["--log", log, "start", "late"])
         XCTAssertEqual(r.code, 1)
-        XCTAssertEqual(r.err, "skiff: container late failed before its program started (startContainer hooks): hooks.startContainer[0] /bin/sh: exit status 3")
+        XCTAssertEqual(
+            r.err,
+            "skiff: container late failed before its program started (startContainer hooks): "
+                + "hooks.startContainer[0] /bin/sh: exit status 3")
         let logText = try String(contentsOfFile: log, encoding: .utf8)
-        XCTAssertTrue(logText.contains("container process failed (startContainer hooks): hooks.startContainer[0] /bin/sh: exit status 3"), logText)
+        XCTAssertTrue(
+            logText.contains(
+                "container process failed (startContainer hooks): hooks.startContainer[0] "
+                    + "/bin/sh: exit status 3"), logText)
         // A second start says the same, not "has stopped" without a reason.
-        XCTAssertTrue(s.skiff(["start", "late"]).err.contains("(startContainer hooks): hooks.startContainer[0] /bin/sh: exit status 3"))
+        XCTAssertTrue(
+            s.skiff(["start", "late"]).err.contains(
+                "(startContainer hooks): hooks.startContainer[0] /bin/sh: exit status 3"))
         XCTAssertEqual(s.skiff(["delete", "late"]).code, 0)
         s.assertNothingLeftBehind()
     }
@@ -67,7 +77,10 @@ final class CreateStartTests: XCTestCase {
         XCTAssertEqual(s.skiff(["create", "-b", b, "noexec"]).code, 0)
         let r = s.skiff(["start", "noexec"])
         XCTAssertEqual(r.code, 1)
-        XCTAssertEqual(r.err, "skiff: container noexec failed before its program started (exec): exec /noformat: Exec format error")
+        XCTAssertEqual(
+            r.err,
+            "skiff: container noexec failed before its program started (exec): exec /noformat: "
+                + "Exec format error")
         XCTAssertEqual(s.skiff(["delete", "noexec"]).code, 0)
         s.assertNothingLeftBehind()
     }
@@ -81,7 +94,8 @@ final class CrashTests: XCTestCase {
         let s = try Sandbox()
         let b = try s.bundle(args: ["sleep", "60"])
         let iterations = Int(ProcessInfo.processInfo.environment["SKIFF_CRASH_ITERATIONS"] ?? "") ?? 40
-        var partial = 0, completed = 0
+        var partial = 0
+        var completed = 0
         var generator = SystemRandomNumberGenerator()
         // Kill points spread over a whole create: 1-30 ms here (a create takes about
         // that long), longer on a slower machine, so every stage gets hit.
@@ -106,15 +120,20 @@ final class CrashTests: XCTestCase {
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
             let state = json(s.skiff(["state", id]).stdout)?["status"] as? String
-            if p.terminationReason == .exit && p.terminationStatus == 0 { completed += 1 }
-            else if s.stateEntries.contains(id) { partial += 1 }
+            if p.terminationReason == .exit && p.terminationStatus == 0 {
+                completed += 1
+            } else if s.stateEntries.contains(id) {
+                partial += 1
+            }
             let d = s.skiff(["delete", "--force", id])
             XCTAssertEqual(d.code, 0, "iteration \(i) (state \(state ?? "none")): \(d.stderr)")
             XCTAssertFalse(s.stateEntries.contains(id), "iteration \(i): state directory left")
             // The id is free again.
             XCTAssertEqual(s.skiff(["state", id]).err, "skiff: container \"\(id)\" does not exist")
         }
-        print("crash test: \(iterations) kills within \(maxDelay / 1000) ms, \(partial) left a half-created container, \(completed) came after create finished")
+        print(
+            "crash test: \(iterations) kills within \(maxDelay / 1000) ms, \(partial) left a half-created "
+                + "container, \(completed) came after create finished")
         XCTAssertGreaterThan(partial, 0, "no kill landed in the middle of create: the test exercised nothing")
         s.assertNothingLeftBehind()
     }
@@ -128,11 +147,16 @@ final class SpecConformanceTests: XCTestCase {
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
         holder.arguments = ["--uts", "sleep", "60"]
         try holder.run()
-        defer { holder.terminate(); holder.waitUntilExit() }
+        defer {
+            holder.terminate()
+            holder.waitUntilExit()
+        }
         // unshare execs sleep once the namespace is made.
-        XCTAssertTrue(waitFor {
-            (try? String(contentsOfFile: "/proc/\(holder.processIdentifier)/cmdline", encoding: .utf8))?.hasPrefix("sleep") == true
-        })
+        XCTAssertTrue(
+            waitFor {
+                (try? String(contentsOfFile: "/proc/\(holder.processIdentifier)/cmdline", encoding: .utf8))?.hasPrefix(
+                    "sleep") == true
+            })
         let nsPath = "/proc/\(holder.processIdentifier)/ns/uts"
         let b = try s.bundle(args: ["hostname"]) { c in
             c["hostname"] = "joined"
@@ -147,7 +171,8 @@ final class SpecConformanceTests: XCTestCase {
         XCTAssertEqual(r.out, "joined")
         // The namespace's other member sees it too: it is the joined one that changed.
         XCTAssertEqual(runProgram("/usr/bin/nsenter", ["--uts=\(nsPath)", "hostname"]).out, "joined")
-        holder.terminate(); holder.waitUntilExit() // the test's own process, not a leak
+        holder.terminate()
+        holder.waitUntilExit() // the test's own process, not a leak
         s.assertNothingLeftBehind()
     }
 

@@ -4,7 +4,8 @@ import Foundation
 import XCTest
 
 /// The repository root (this file is Tests/SkiffIntegrationTests/Harness.swift).
-let repoRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let repoRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
 struct Result {
     let code: Int32
@@ -27,9 +28,15 @@ enum Env {
         // --network; the others keep the host's network untouched (and fast) with none.
         setenv("SKIFF_DEFAULT_NETWORK", "none", 0)
         var reason: String?
-        if getuid() != 0 { reason = "integration tests need root (they create namespaces and mounts)" }
-        else if !FileManager.default.isExecutableFile(atPath: skiff) { reason = "no skiff binary at \(skiff) (run swift build first)" }
-        else if rootfs == nil { reason = "the Alpine fixture could not be prepared (rootfs-fixtures/alpine failed)" }
+        if getuid() != 0 {
+            reason = "integration tests need root (they create namespaces and mounts)"
+        } else if !FileManager.default.isExecutableFile(atPath: skiff) {
+            reason =
+                "no skiff binary at \(skiff) (run "
+                + "swift build first)"
+        } else if rootfs == nil {
+            reason = "the Alpine fixture could not be prepared (rootfs-fixtures/alpine failed)"
+        }
         guard let reason else { return }
         if ProcessInfo.processInfo.environment["SKIFF_REQUIRE_INTEGRATION"] == "1" {
             XCTFail("required integration test cannot run: \(reason)", file: file, line: line)
@@ -49,12 +56,15 @@ enum Env {
 /// Run a program to completion. Output goes through files, not pipes: a detached
 /// container inherits skiff's stdout, and a pipe would stay open as long as it runs.
 @discardableResult
-func runProgram(_ program: String, _ args: [String], stdin: String? = nil, env: [String: String]? = nil,
-                cwd: String? = nil) -> Result {
+func runProgram(
+    _ program: String, _ args: [String], stdin: String? = nil, env: [String: String]? = nil,
+    cwd: String? = nil
+) -> Result {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-out-\(UUID().uuidString)")
     try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
-    let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err")
+    let outURL = dir.appendingPathComponent("out")
+    let errURL = dir.appendingPathComponent("err")
     FileManager.default.createFile(atPath: outURL.path, contents: nil)
     FileManager.default.createFile(atPath: errURL.path, contents: nil)
     let p = Process()
@@ -81,9 +91,10 @@ func runProgram(_ program: String, _ args: [String], stdin: String? = nil, env: 
     }
     p.waitUntilExit()
     let code = p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
-    return Result(code: code,
-                  stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-                  stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+    return Result(
+        code: code,
+        stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+        stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
 }
 
 /// One test's world: a private state root and bundles that use the shared rootfs.
@@ -153,7 +164,9 @@ final class Sandbox {
     }
 
     private func noteCgroupsPath(_ config: [String: Any]) {
-        if let path = (config["linux"] as? [String: Any])?["cgroupsPath"] as? String, !path.isEmpty { cgroupsPaths.append(path) }
+        if let path = (config["linux"] as? [String: Any])?["cgroupsPath"] as? String, !path.isEmpty {
+            cgroupsPaths.append(path)
+        }
     }
 
     /// Containers still in the state root (not the seccomp cache: compiled filters).
@@ -212,11 +225,16 @@ final class Sandbox {
     private func refersToSandbox(_ pid: Int32) -> Bool {
         let root = dir.resolvingSymlinksInPath().path
         func inside(_ path: String?) -> Bool { path.map { $0 == root || $0.hasPrefix(root + "/") } ?? false }
-        func link(_ name: String) -> String? { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/\(name)") }
+        func link(_ name: String) -> String? {
+            try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/\(name)")
+        }
         if inside(link("cwd")) || inside(link("root")) || inside(link("exe")) { return true }
         for name in ["cmdline", "environ"] {
             if let data = FileManager.default.contents(atPath: "/proc/\(pid)/\(name)"),
-               String(decoding: data, as: UTF8.self).contains(root) { return true }
+                String(decoding: data, as: UTF8.self).contains(root)
+            {
+                return true
+            }
         }
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
         return fds.contains { inside(link("fd/" + $0)) }
@@ -238,7 +256,9 @@ final class Sandbox {
 
     deinit {
         // Clean up whatever a failed test left, so one failure does not cascade.
-        for id in stateEntries { _ = runProgram(Env.skiff, ["--root", stateRoot, "delete", "--force", id], env: environment, cwd: dir.path) }
+        for id in stateEntries {
+            _ = runProgram(Env.skiff, ["--root", stateRoot, "delete", "--force", id], env: environment, cwd: dir.path)
+        }
         try? FileManager.default.removeItem(at: dir)
     }
 }
@@ -247,7 +267,10 @@ final class Sandbox {
 extension LeakSnapshot {
     /// The host's veth interfaces (/sys/class/net/veth*).
     static func hostVeths() -> Set<String> {
-        Set(((try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net")) ?? []).filter { $0.hasPrefix("veth") })
+        Set(
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net")) ?? []).filter {
+                $0.hasPrefix("veth")
+            })
     }
 }
 
@@ -272,20 +295,24 @@ struct LeakSnapshot {
         for line in info.split(separator: "\n") {
             let f = line.split(separator: " ")
             guard f.count > 4 else { continue }
-            let tail = line.components(separatedBy: " - ").last?.split(separator: " ").prefix(2).joined(separator: " ") ?? ""
+            let tail =
+                line.components(separatedBy: " - ").last?.split(separator: " ").prefix(2).joined(separator: " ") ?? ""
             mounts[String(f[0])] = "\(f[4]) (root \(f[3]), \(tail))"
         }
         let myNs = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid")) ?? ""
         var processes: [String: Proc] = [:]
         for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = Int32(name),
-                  let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
+                let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
             // After "(comm)": state, ppid, ..., starttime (field 22 of the whole line).
             let f = stat[stat.index(after: close)...].split(separator: " ")
             guard f.count > 19, f[0] != "Z", let ppid = Int32(f[1]),
-                  let ns = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(name)/ns/pid") else { continue }
-            let cmdline = FileManager.default.contents(atPath: "/proc/\(name)/cmdline")
+                let ns = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(name)/ns/pid")
+            else { continue }
+            let cmdline =
+                FileManager.default.contents(atPath: "/proc/\(name)/cmdline")
                 .map { String(decoding: $0, as: UTF8.self).replacingOccurrences(of: "\0", with: " ") } ?? "?"
             processes["\(pid) \(f[19])"] = Proc(pid: pid, ppid: ppid, foreignPidNamespace: ns != myNs, cmdline: cmdline)
         }

@@ -35,8 +35,10 @@ final class SecurityTests: XCTestCase {
             let b = try s.bundle("b\(ambient)", args: ["cat", "/proc/self/status"]) { c in
                 editProcess(&c) { p in
                     p["user"] = ["uid": 1000, "gid": 1000]
-                    var caps: [String: Any] = ["bounding": bounding, "effective": kept + ["CAP_NET_RAW"],
-                                               "permitted": kept + ["CAP_NET_RAW"], "inheritable": kept]
+                    var caps: [String: Any] = [
+                        "bounding": bounding, "effective": kept + ["CAP_NET_RAW"],
+                        "permitted": kept + ["CAP_NET_RAW"], "inheritable": kept,
+                    ]
                     if ambient { caps["ambient"] = kept }
                     p["capabilities"] = caps
                 }
@@ -83,9 +85,13 @@ final class SecurityTests: XCTestCase {
         // skiff runs with CapInh = NET_RAW, SYS_ADMIN, SYS_PTRACE and CapAmb = NET_RAW.
         let tainted = ["--inh-caps", "+net_raw,+sys_admin,+sys_ptrace", "--ambient-caps", "+net_raw"]
         let probe = runProgram(setpriv, tainted + ["cat", "/proc/self/status"])
-        XCTAssertEqual(statusFields(probe.stdout)["CapInh"], capMask(["CAP_NET_RAW", "CAP_SYS_ADMIN", "CAP_SYS_PTRACE"]), probe.stderr)
-        for (name, user, inheritable) in [("root", [String: Any]?.none, [String]?.none), ("user", ["uid": 1000, "gid": 1000], nil),
-                                         ("asked", nil, ["CAP_KILL"])] {
+        XCTAssertEqual(
+            statusFields(probe.stdout)["CapInh"], capMask(["CAP_NET_RAW", "CAP_SYS_ADMIN", "CAP_SYS_PTRACE"]),
+            probe.stderr)
+        for (name, user, inheritable) in [
+            ("root", [String: Any]?.none, [String]?.none), ("user", ["uid": 1000, "gid": 1000], nil),
+            ("asked", nil, ["CAP_KILL"]),
+        ] {
             let b = try s.bundle(name, args: ["cat", "/proc/self/status"]) { c in
                 editProcess(&c) { p in
                     if let user { p["user"] = user }
@@ -122,14 +128,19 @@ final class SecurityTests: XCTestCase {
 
     func testSeccompRuleFailsTheCallWithItsErrno() throws {
         let s = try Sandbox()
-        let b = try s.bundle(args: ["sh", "-c", "mkdir /tmp/a; echo mkdir=$?; rmdir /tmp; touch /tmp/f && echo touch-ok"]) { c in
+        let b = try s.bundle(args: [
+            "sh", "-c", "mkdir /tmp/a; echo mkdir=$?; rmdir /tmp; touch /tmp/f && echo touch-ok",
+        ]) { c in
             addTmpfs(&c, "/tmp")
             editLinux(&c) {
-                $0["seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
-                    ["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"], // EPERM by default
-                    ["names": ["rmdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 28], // ENOSPC
-                    ["names": ["no_such_syscall"], "action": "SCMP_ACT_ERRNO"], // skipped
-                ]]
+                $0["seccomp"] = [
+                    "defaultAction": "SCMP_ACT_ALLOW",
+                    "syscalls": [
+                        ["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"], // EPERM by default
+                        ["names": ["rmdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 28], // ENOSPC
+                        ["names": ["no_such_syscall"], "action": "SCMP_ACT_ERRNO"], // skipped
+                    ],
+                ]
             }
         }
         let r = s.skiff(["--debug", "run", "-b", b, "sc"])
@@ -142,7 +153,9 @@ final class SecurityTests: XCTestCase {
         // defaultErrnoRet: the default profile, with its default errno changed to EOPNOTSUPP.
         var profile = try defaultProfile()
         profile["defaultErrnoRet"] = 95
-        let b2 = try s.bundle("b2", args: ["sh", "-c", "unshare -m true; echo unshare=$?"]) { c in editLinux(&c) { $0["seccomp"] = profile } }
+        let b2 = try s.bundle("b2", args: ["sh", "-c", "unshare -m true; echo unshare=$?"]) { c in
+            editLinux(&c) { $0["seccomp"] = profile }
+        }
         let r2 = s.skiff(["run", "-b", b2, "sc2"])
         XCTAssertEqual(r2.out, "unshare=1", r2.stderr)
         XCTAssertTrue(r2.stderr.contains("Not supported"), r2.stderr)
@@ -153,20 +166,31 @@ final class SecurityTests: XCTestCase {
         let s = try Sandbox()
         let b = try s.bundle(args: ["sh", "-c", "grep Seccomp: /proc/self/status"]) { c in
             editLinux(&c) {
-                $0["seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
-                                 "flags": ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC"],
-                                 "syscalls": [["names": ["kexec_load"], "action": "SCMP_ACT_KILL_PROCESS"]]]
+                $0["seccomp"] = [
+                    "defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+                    "flags": [
+                        "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC",
+                    ],
+                    "syscalls": [["names": ["kexec_load"], "action": "SCMP_ACT_KILL_PROCESS"]],
+                ]
             }
         }
         let r = s.skiff(["run", "-b", b, "flags"])
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertEqual(r.out, "Seccomp:\t2")
         let bad = try s.bundle("bad", args: ["true"]) { c in
-            editLinux(&c) { $0["seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]] }
+            editLinux(&c) {
+                $0["seccomp"] = [
+                    "defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"],
+                ]
+            }
         }
         let r2 = s.skiff(["run", "-b", bad, "bad"])
         XCTAssertEqual(r2.code, 1)
-        XCTAssertTrue(r2.err.hasPrefix("skiff: linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs libseccomp 2.6"), r2.err)
+        XCTAssertTrue(
+            r2.err.hasPrefix(
+                "skiff: linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs "
+                    + "libseccomp 2.6"), r2.err)
         s.assertNothingLeftBehind()
     }
 
@@ -178,13 +202,22 @@ final class SecurityTests: XCTestCase {
         let b = try s.bundle(args: ["sleep", "30"]) { c in
             addTmpfs(&c, "/tmp")
             editProcess(&c) { $0["capabilities"] = ["bounding": caps, "effective": caps, "permitted": caps] }
-            editLinux(&c) { $0["seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW", "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"]]] }
+            editLinux(&c) {
+                $0["seccomp"] = [
+                    "defaultAction": "SCMP_ACT_ALLOW",
+                    "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"]],
+                ]
+            }
         }
         XCTAssertEqual(s.skiff(["run", "-d", "-b", b, "ex"]).code, 0)
-        let r = s.skiff(["exec", "ex", "sh", "-c", "mkdir /tmp/x; grep -E '^(CapEff|CapInh|NoNewPrivs|Seccomp):' /proc/self/status; ls /proc/self/fd"])
+        let r = s.skiff([
+            "exec", "ex", "sh", "-c",
+            "mkdir /tmp/x; grep -E '^(CapEff|CapInh|NoNewPrivs|Seccomp):' /proc/self/status; ls /proc/self/fd",
+        ])
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("Operation not permitted"), r.stderr)
-        XCTAssertEqual(r.out, "CapInh:\t\(capMask([]))\nCapEff:\t\(capMask(caps))\nNoNewPrivs:\t1\nSeccomp:\t2\n0\n1\n2\n3")
+        XCTAssertEqual(
+            r.out, "CapInh:\t\(capMask([]))\nCapEff:\t\(capMask(caps))\nNoNewPrivs:\t1\nSeccomp:\t2\n0\n1\n2\n3")
         XCTAssertEqual(s.skiff(["delete", "-f", "ex"]).code, 0)
         s.assertNothingLeftBehind()
     }
@@ -193,8 +226,11 @@ final class SecurityTests: XCTestCase {
     func testSeccompArgumentConditions() throws {
         let s = try Sandbox()
         let modes = [0o600, 0o640, 0o700, 0o755]
-        let script = modes.map { m in "chmod \(String(m, radix: 8)) /tmp/f 2>/dev/null && echo \(String(m, radix: 8)):ok || echo \(String(m, radix: 8)):denied" }
-            .joined(separator: "; ")
+        let script = modes.map { m in
+            "chmod \(String(m, radix: 8)) /tmp/f 2>/dev/null && echo "
+                + "\(String(m, radix: 8)):ok || echo \(String(m, radix: 8)):denied"
+        }
+        .joined(separator: "; ")
         let cases: [(String, Int, Int?, (Int) -> Bool)] = [
             ("SCMP_CMP_EQ", 0o640, nil, { $0 == 0o640 }),
             ("SCMP_CMP_NE", 0o640, nil, { $0 != 0o640 }),
@@ -213,15 +249,19 @@ final class SecurityTests: XCTestCase {
             let b = try s.bundle("b\(i)", args: ["sh", "-c", "touch /tmp/f; " + script]) { c in
                 addTmpfs(&c, "/tmp")
                 editLinux(&c) {
-                    $0["seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
-                        ["names": ["chmod"], "action": "SCMP_ACT_ERRNO", "args": [arg(1)]],
-                        ["names": ["fchmodat"], "action": "SCMP_ACT_ERRNO", "args": [arg(2)]],
-                    ]]
+                    $0["seccomp"] = [
+                        "defaultAction": "SCMP_ACT_ALLOW",
+                        "syscalls": [
+                            ["names": ["chmod"], "action": "SCMP_ACT_ERRNO", "args": [arg(1)]],
+                            ["names": ["fchmodat"], "action": "SCMP_ACT_ERRNO", "args": [arg(2)]],
+                        ],
+                    ]
                 }
             }
             let r = s.skiff(["run", "-b", b, "op\(i)"])
             XCTAssertEqual(r.code, 0, r.stderr)
-            let expected = modes.map { "\(String($0, radix: 8)):\(denied($0) ? "denied" : "ok")" }.joined(separator: "\n")
+            let expected = modes.map { "\(String($0, radix: 8)):\(denied($0) ? "denied" : "ok")" }.joined(
+                separator: "\n")
             XCTAssertEqual(r.out, expected, op)
         }
         s.assertNothingLeftBehind()
@@ -237,8 +277,10 @@ final class SecurityTests: XCTestCase {
         let b = try s.bundle(args: ["sh", "-c", "mkdir /tmp/x; echo mkdir=$?; touch /tmp/y && echo touch-ok"]) { c in
             addTmpfs(&c, "/tmp")
             editLinux(&c) {
-                $0["seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW", "listenerPath": socketPath, "listenerMetadata": "hello agent",
-                                 "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"]]]
+                $0["seccomp"] = [
+                    "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": socketPath, "listenerMetadata": "hello agent",
+                    "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"]],
+                ]
             }
         }
         let run = OnThread { s.skiff(["run", "-b", b, "notify"]) }
@@ -283,9 +325,13 @@ final class SecurityTests: XCTestCase {
     /// enough to load the filter: the program must not end up with it.
     func testDefaultProfile() throws {
         let s = try Sandbox()
-        let script = "mkdir /tmp/d && ls / >/dev/null && echo basics-ok; mount -t tmpfs t /tmp/d; echo mount=$?; unshare -m true; echo unshare=$?; grep -E '^(Seccomp|CapEff):' /proc/self/status"
+        let script =
+            "mkdir /tmp/d && ls / >/dev/null && echo basics-ok; mount -t tmpfs t /tmp/d; echo mount=$?; "
+            + "unshare -m true; echo unshare=$?; grep -E '^(Seccomp|CapEff):' /proc/self/status"
         let admin = ["CAP_SYS_ADMIN", "CAP_KILL", "CAP_SETUID", "CAP_SETGID"]
-        for (name, filter, caps, nnp) in [("control", false, admin, true), ("admin", true, admin, true), ("nnp-off", true, ["CAP_KILL"], false)] {
+        for (name, filter, caps, nnp) in [
+            ("control", false, admin, true), ("admin", true, admin, true), ("nnp-off", true, ["CAP_KILL"], false),
+        ] {
             let b = try s.bundle(name, args: ["sh", "-c", script]) { c in
                 addTmpfs(&c, "/tmp")
                 editProcess(&c) {
@@ -310,16 +356,23 @@ final class SecurityTests: XCTestCase {
 
     func testRlimitsOOMScoreAndPersonality() throws {
         let s = try Sandbox()
-        let b = try s.bundle(args: ["sh", "-c", "grep -E 'open files|core file' /proc/self/limits; cat /proc/self/oom_score_adj; uname -m"]) { c in
+        let b = try s.bundle(args: [
+            "sh", "-c", "grep -E 'open files|core file' /proc/self/limits; cat /proc/self/oom_score_adj; uname -m",
+        ]) { c in
             editProcess(&c) {
-                $0["rlimits"] = [["type": "RLIMIT_NOFILE", "soft": 256, "hard": 512], ["type": "RLIMIT_CORE", "soft": 0, "hard": 4096]]
+                $0["rlimits"] = [
+                    ["type": "RLIMIT_NOFILE", "soft": 256, "hard": 512],
+                    ["type": "RLIMIT_CORE", "soft": 0, "hard": 4096],
+                ]
                 $0["oomScoreAdj"] = 500
             }
             editLinux(&c) { $0["personality"] = ["domain": "LINUX32"] }
         }
         let r = s.skiff(["run", "-b", b, "lim"])
         XCTAssertEqual(r.code, 0, r.stderr)
-        let lines = r.out.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        let lines = r.out.split(separator: "\n").map {
+            $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+        }
         XCTAssertEqual(lines, ["Max core file size 0 4096 bytes", "Max open files 256 512 files", "500", "i686"])
         s.assertNothingLeftBehind()
     }
@@ -328,9 +381,14 @@ final class SecurityTests: XCTestCase {
         let s = try Sandbox()
         var current = rlimit()
         getrlimit(__rlimit_resource_t(UInt32(RLIMIT_NOFILE.rawValue)), &current)
-        guard current.rlim_max != rlim_t.max else { throw XCTSkip("the hard RLIMIT_NOFILE is unlimited here: nothing to raise") }
+        guard current.rlim_max != rlim_t.max else {
+            throw XCTSkip(
+                "the hard RLIMIT_NOFILE is unlimited here: "
+                    + "nothing to raise")
+        }
         if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-           let eff = statusFields(status)["CapEff"], let bits = UInt64(eff, radix: 16), bits & (1 << 24) != 0 {
+            let eff = statusFields(status)["CapEff"], let bits = UInt64(eff, radix: 16), bits & (1 << 24) != 0
+        {
             throw XCTSkip("this test runs with CAP_SYS_RESOURCE, which allows the raise")
         }
         let hard = UInt64(current.rlim_max) + 1
@@ -339,20 +397,32 @@ final class SecurityTests: XCTestCase {
         }
         let r = s.skiff(["run", "-b", b, "raise"])
         XCTAssertEqual(r.code, 1)
-        XCTAssertEqual(r.err, "skiff: process.rlimits RLIMIT_NOFILE soft=1024 hard=\(hard): raising the hard limit above \(current.rlim_max) needs CAP_SYS_RESOURCE")
+        XCTAssertEqual(
+            r.err,
+            "skiff: process.rlimits RLIMIT_NOFILE soft=1024 hard=\(hard): raising the hard "
+                + "limit above \(current.rlim_max) needs CAP_SYS_RESOURCE")
         s.assertNothingLeftBehind()
     }
 
     func testSysctl() throws {
         let s = try Sandbox()
-        let b = try s.bundle(args: ["sh", "-c", "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni /proc/sys/net/ipv4/conf/lo/forwarding"]) { c in
-            editLinux(&c) { $0["sysctl"] = ["net.ipv4.ip_forward": "1", "kernel.shmmni": "1234", "net/ipv4/conf/lo/forwarding": "1"] }
+        let b = try s.bundle(args: [
+            "sh", "-c",
+            "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni /proc/sys/net/ipv4/conf/lo/forwarding",
+        ]) { c in
+            editLinux(&c) {
+                $0["sysctl"] = [
+                    "net.ipv4.ip_forward": "1", "kernel.shmmni": "1234", "net/ipv4/conf/lo/forwarding": "1",
+                ]
+            }
         }
         let r = s.skiff(["run", "-b", b, "sysctl"])
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertEqual(r.out, "1\n1234\n1")
         // The host's values are untouched (the container has its own network and IPC namespaces).
-        XCTAssertNotEqual(try String(contentsOfFile: "/proc/sys/kernel/shmmni", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), "1234")
+        XCTAssertNotEqual(
+            try String(contentsOfFile: "/proc/sys/kernel/shmmni", encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines), "1234")
 
         let bad = try s.bundle("bad", args: ["true"]) { c in editLinux(&c) { $0["sysctl"] = ["kernel.panic": "1"] } }
         let r2 = s.skiff(["run", "-b", bad, "bad"])
@@ -366,26 +436,28 @@ final class SecurityTests: XCTestCase {
     func testMaskedAndReadonlyPaths() throws {
         let s = try Sandbox()
         let script = """
-        wc -c < /proc/timer_list; stat -c '%F %t:%T' /proc/timer_list
-        ls -A /etc/apk | wc -l; touch /etc/apk/x 2>/dev/null || echo apk-ro
-        wc -c < /etc/hostname
-        echo 1 > /proc/sys/net/ipv4/ip_forward 2>/dev/null || echo sys-ro
-        echo h > /proc/sysrq-trigger 2>/dev/null || echo sysrq-ro
-        grep -c . /proc/cpuinfo >/dev/null && echo proc-ok
-        """
+            wc -c < /proc/timer_list; stat -c '%F %t:%T' /proc/timer_list
+            ls -A /etc/apk | wc -l; touch /etc/apk/x 2>/dev/null || echo apk-ro
+            wc -c < /etc/hostname
+            echo 1 > /proc/sys/net/ipv4/ip_forward 2>/dev/null || echo sys-ro
+            echo h > /proc/sysrq-trigger 2>/dev/null || echo sysrq-ro
+            grep -c . /proc/cpuinfo >/dev/null && echo proc-ok
+            """
         // A writable root: a write that fails can only be the mask's doing.
         let rootfs = try s.writableRootfs("masked")
         let b = try s.bundle(args: ["sh", "-c", script]) { c in
             c["root"] = ["path": rootfs, "readonly": false]
             editLinux(&c) {
-                $0["maskedPaths"] = (($0["maskedPaths"] as? [String]) ?? []) + ["/etc/apk", "/etc/hostname", "/does/not/exist"]
+                $0["maskedPaths"] =
+                    (($0["maskedPaths"] as? [String]) ?? []) + ["/etc/apk", "/etc/hostname", "/does/not/exist"]
             }
         }
         let r = s.skiff(["run", "-b", b, "mask"])
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertEqual(r.out, "0\ncharacter special file 1:3\n0\napk-ro\n0\nsys-ro\nsysrq-ro\nproc-ok")
         XCTAssertFalse(FileManager.default.fileExists(atPath: rootfs + "/etc/apk/x"))
-        XCTAssertTrue(FileManager.default.fileExists(atPath: rootfs + "/etc/apk/world"), "the mask changed the rootfs itself")
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: rootfs + "/etc/apk/world"), "the mask changed the rootfs itself")
         s.assertNothingLeftBehind()
     }
 
@@ -410,7 +482,9 @@ final class SecurityTests: XCTestCase {
             mounts.append(["destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]])
             c["mounts"] = mounts
         }
-        let script = "id -u; cat /proc/self/uid_map | tr -s ' '; cat /mnt/f; echo; touch /tmp/t && echo tmpfs-ok; ls /proc/1/ns >/dev/null && echo proc-ok; touch /mnt/made-inside; wc -c < /proc/timer_list"
+        let script =
+            "id -u; cat /proc/self/uid_map | tr -s ' '; cat /mnt/f; echo; touch /tmp/t && echo tmpfs-ok; "
+            + "ls /proc/1/ns >/dev/null && echo proc-ok; touch /mnt/made-inside; wc -c < /proc/timer_list"
         let b = try s.bundle(args: ["sh", "-c", script]) { userns(&$0) }
         let r = s.skiff(["run", "-b", b, "userns"])
         XCTAssertEqual(r.code, 0, r.stderr)
@@ -448,28 +522,33 @@ final class SecurityTests: XCTestCase {
             let shared = s.dir.appendingPathComponent("shared-\(label)")
             try FileManager.default.createDirectory(at: shared, withIntermediateDirectories: true)
             let attacker = """
-            while [ ! -e /mnt/grab ]; do sleep 0.05; done
-            for p in /proc/[0-9]*; do
-              a0=$(tr '\\0' '\\n' < $p/cmdline 2>/dev/null | head -n 1)
-              case "$a0" in *skiff-*) exec 3<$p/exe && echo "grabbed $(readlink $p/exe)" >> /mnt/log; break;; esac
-            done
-            [ -e /proc/self/fd/3 ] || echo "no init found" >> /mnt/log
-            while [ ! -e /mnt/write ]; do sleep 0.05; done
-            if echo pwned > /proc/self/fd/3; then echo "write ok" >> /mnt/log; else echo "write refused" >> /mnt/log; fi
-            """
+                while [ ! -e /mnt/grab ]; do sleep 0.05; done
+                for p in /proc/[0-9]*; do
+                  a0=$(tr '\\0' '\\n' < $p/cmdline 2>/dev/null | head -n 1)
+                  case "$a0" in *skiff-*) exec 3<$p/exe && echo "grabbed $(readlink $p/exe)" >> /mnt/log; break;; esac
+                done
+                [ -e /proc/self/fd/3 ] || echo "no init found" >> /mnt/log
+                while [ ! -e /mnt/write ]; do sleep 0.05; done
+                if echo pwned > /proc/self/fd/3; then echo "write ok" >> /mnt/log
+                else echo "write refused" >> /mnt/log; fi
+                """
             let caps = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SYS_PTRACE"]
             let bb = try s.bundle("b-\(label)", args: ["sh", "-c", attacker]) { c in
                 editProcess(&c) { $0["capabilities"] = ["bounding": caps, "effective": caps, "permitted": caps] }
                 var mounts = c["mounts"] as! [[String: Any]]
-                mounts.append(["destination": "/mnt", "type": "bind", "source": shared.path, "options": ["rbind", "rw"]])
+                mounts.append([
+                    "destination": "/mnt", "type": "bind", "source": shared.path, "options": ["rbind", "rw"],
+                ])
                 c["mounts"] = mounts
             }
             XCTAssertEqual(s.skiff(["run", "-d", "-b", bb, "b-\(label)"]).code, 0)
             let bPid = try XCTUnwrap(json(s.skiff(["state", "b-\(label)"]).stdout)?["pid"] as? Int)
             let cb = try s.bundle("c-\(label)", args: ["true"]) { c in
                 editLinux(&c) {
-                    $0["namespaces"] = [["type": "pid", "path": "/proc/\(bPid)/ns/pid"], ["type": "mount"], ["type": "network"],
-                                        ["type": "ipc"], ["type": "uts"]]
+                    $0["namespaces"] = [
+                        ["type": "pid", "path": "/proc/\(bPid)/ns/pid"], ["type": "mount"], ["type": "network"],
+                        ["type": "ipc"], ["type": "uts"],
+                    ]
                 }
             }
             var env = ProcessInfo.processInfo.environment
@@ -487,12 +566,16 @@ final class SecurityTests: XCTestCase {
             let log = waitForLog(shared) { $0.contains("write ") }
             let after = try Data(contentsOf: copy)
             if protected {
-                XCTAssertTrue(log.contains("grabbed") && !log.contains("grabbed \(copy.path)"), "init ran from the host binary: \(log)")
+                XCTAssertTrue(
+                    log.contains("grabbed") && !log.contains("grabbed \(copy.path)"),
+                    "init ran from the host binary: \(log)")
                 XCTAssertTrue(log.contains("write refused"), log)
                 XCTAssertEqual(after, original, "skiff's binary was overwritten from inside a container")
             } else {
-                XCTAssertTrue(log.contains("write ok") && after != original,
-                              "control: the attack did not work without the protection, so this test proves nothing: \(log)")
+                XCTAssertTrue(
+                    log.contains("write ok") && after != original,
+                    "control: the attack did not work without the protection, so this test proves "
+                        + "nothing: \(log)")
             }
             XCTAssertEqual(s.skiff(["delete", "-f", "b-\(label)"]).code, 0)
         }
@@ -509,10 +592,12 @@ final class SecurityTests: XCTestCase {
         let wrapper = "exec 7</etc/hostname 8>>\(log) 9<\(s.dir.path); exec \"$0\" \"$@\""
         for mode in ["run", "create"] {
             let id = "fd-\(mode)"
-            let r = runProgram("/bin/sh", ["-c", wrapper, Env.skiff, "--root", s.stateRoot, "--log", log, mode, "-b", b, id])
+            let r = runProgram(
+                "/bin/sh", ["-c", wrapper, Env.skiff, "--root", s.stateRoot, "--log", log, mode, "-b", b, id])
             XCTAssertEqual(r.code, 0, r.stderr)
             if mode == "run" {
-                XCTAssertEqual(r.out.split(separator: "\n"), ["0", "1", "2", "3"], "descriptors leaked into the container")
+                XCTAssertEqual(
+                    r.out.split(separator: "\n"), ["0", "1", "2", "3"], "descriptors leaked into the container")
             } else {
                 // The created init holds only what it needs; ls /proc/PID/fd of init from the host.
                 let pid = try XCTUnwrap(json(s.skiff(["state", id]).stdout)?["pid"] as? Int)
@@ -545,8 +630,10 @@ final class SecurityTests: XCTestCase {
             }
             // Every refusal is skiff's own, for a reason that keeps the program off that
             // directory: outside the root, not a directory (a file or socket), or no such fd.
-            let cwdReasons = ["lies outside the container's root filesystem; refusing it (CVE-2024-21626)",
-                              "Not a directory", "No such file or directory"].map { "skiff: process.cwd /proc/self/fd/\(n): \($0)" }
+            let cwdReasons = [
+                "lies outside the container's root filesystem; refusing it (CVE-2024-21626)",
+                "Not a directory", "No such file or directory",
+            ].map { "skiff: process.cwd /proc/self/fd/\(n): \($0)" }
             XCTAssertEqual(r.code, 1)
             XCTAssertTrue(cwdReasons.contains(r.err), "process.cwd /proc/self/fd/\(n): \(r.err)")
             let a = try s.bundle("a\(n)", args: ["/proc/self/fd/\(n)"])
@@ -561,7 +648,8 @@ final class SecurityTests: XCTestCase {
         }
         XCTAssertTrue(refusedOutside, "no fd of skiff's was a directory: the test did not exercise the attack")
         // Nothing was created on the host by a process whose cwd was there.
-        let made = FileManager.default.enumerator(atPath: s.dir.path)?.compactMap { $0 as? String }
+        let made =
+            FileManager.default.enumerator(atPath: s.dir.path)?.compactMap { $0 as? String }
             .filter { $0.contains("escaped-") || $0.contains("listing-") } ?? []
         XCTAssertEqual(made, [])
         s.assertNothingLeftBehind()
@@ -577,7 +665,10 @@ final class SecurityTests: XCTestCase {
         let b = try s.bundle(args: ["true"]) { $0["root"] = ["path": rootfs, "readonly": true] }
         let r = s.skiff(["run", "-b", b, "p"])
         XCTAssertEqual(r.code, 1)
-        XCTAssertEqual(r.err, "skiff: mounts[0] /proc: /proc in rootfs \(rootfs) is or goes through a symlink; refusing to use it")
+        XCTAssertEqual(
+            r.err,
+            "skiff: mounts[0] /proc: /proc in rootfs \(rootfs) is or goes through a symlink; "
+                + "refusing to use it")
         s.assertNothingLeftBehind()
     }
 
@@ -596,13 +687,24 @@ final class SecurityTests: XCTestCase {
             try FileManager.default.createSymbolicLink(atPath: rootfs + link, withDestinationPath: target)
         }
         let canary = "skiff-canary-\(UUID().uuidString.prefix(8))"
-        defer { for p in ["/\(canary)", "/\(canary)-bind", "/\(canary)-file"] { try? FileManager.default.removeItem(atPath: p) } }
-        let b = try s.bundle(args: ["sh", "-c", "stat -f -c %T /mnt/\(canary); cat /mnt/\(canary)-bind/f; echo; cat /media/\(canary)-file"]) { c in
+        defer {
+            for p in ["/\(canary)", "/\(canary)-bind", "/\(canary)-file"] {
+                try? FileManager.default.removeItem(atPath: p)
+            }
+        }
+        let b = try s.bundle(args: [
+            "sh", "-c", "stat -f -c %T /mnt/\(canary); cat /mnt/\(canary)-bind/f; echo; cat /media/\(canary)-file",
+        ]) { c in
             c["root"] = ["path": rootfs, "readonly": true]
             var mounts = c["mounts"] as! [[String: Any]]
             mounts.append(["destination": "/mnt/\(canary)", "type": "tmpfs", "source": "tmpfs"])
-            mounts.append(["destination": "/mnt/\(canary)-bind", "type": "bind", "source": share, "options": ["rbind", "ro"]])
-            mounts.append(["destination": "/media/\(canary)-file", "type": "bind", "source": share + "/f", "options": ["bind", "ro"]])
+            mounts.append([
+                "destination": "/mnt/\(canary)-bind", "type": "bind", "source": share, "options": ["rbind", "ro"],
+            ])
+            mounts.append([
+                "destination": "/media/\(canary)-file", "type": "bind", "source": share + "/f",
+                "options": ["bind", "ro"],
+            ])
             c["mounts"] = mounts
         }
         let r = s.skiff(["run", "-b", b, "m"])
@@ -610,9 +712,15 @@ final class SecurityTests: XCTestCase {
         XCTAssertEqual(r.out, "tmpfs\nshared\nshared")
         for p in ["/\(canary)", "/\(canary)-bind"] {
             XCTAssertFalse(FileManager.default.fileExists(atPath: p), "skiff created \(p) on the host")
-            XCTAssertTrue(FileManager.default.fileExists(atPath: rootfs + p), "\(p) should have been made inside the rootfs")
+            XCTAssertTrue(
+                FileManager.default.fileExists(atPath: rootfs + p),
+                "\(p) should have been made inside "
+                    + "the rootfs")
         }
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside), [], "skiff wrote into a host directory")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: outside), [],
+            "skiff wrote into a host "
+                + "directory")
         s.assertNothingLeftBehind()
     }
 
@@ -623,10 +731,12 @@ final class SecurityTests: XCTestCase {
         let dev = s.dir.appendingPathComponent("dev").path
         try FileManager.default.createDirectory(atPath: dev, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: dev + "/null", withDestinationPath: "/etc/shadow")
-        let b = try s.bundle(args: ["sh", "-c", "wc -c < /proc/timer_list; stat -L -c '%F %t:%T' /proc/timer_list"]) { c in
+        let b = try s.bundle(args: ["sh", "-c", "wc -c < /proc/timer_list; stat -L -c '%F %t:%T' /proc/timer_list"]) {
+            c in
             // /dev comes from the bundle as is (a bind mount), so skiff creates no device there.
             c["mounts"] = (c["mounts"] as! [[String: Any]]).map { m in
-                m["destination"] as? String == "/dev" ? ["destination": "/dev", "type": "bind", "source": dev, "options": ["rbind"]] : m
+                m["destination"] as? String == "/dev"
+                    ? ["destination": "/dev", "type": "bind", "source": dev, "options": ["rbind"]] : m
             }
         }
         let r = s.skiff(["run", "-b", b, "null"])
@@ -642,8 +752,10 @@ final class SecurityTests: XCTestCase {
         let rootfs = try s.writableRootfs("evil-sysctl")
         let canary = s.dir.appendingPathComponent("canary").path
         try "untouched".write(toFile: canary, atomically: true, encoding: .utf8)
-        try FileManager.default.createDirectory(atPath: rootfs + "/proc/sys/net/ipv4", withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: rootfs + "/proc/sys/net/ipv4/ip_forward", withDestinationPath: canary)
+        try FileManager.default.createDirectory(
+            atPath: rootfs + "/proc/sys/net/ipv4", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: rootfs + "/proc/sys/net/ipv4/ip_forward", withDestinationPath: canary)
         let b = try s.bundle(args: ["true"]) { c in
             c["root"] = ["path": rootfs, "readonly": true]
             c["mounts"] = (c["mounts"] as! [[String: Any]]).filter { $0["type"] as? String != "proc" }
@@ -651,7 +763,10 @@ final class SecurityTests: XCTestCase {
         }
         let r = s.skiff(["run", "-b", b, "sysctl"])
         XCTAssertEqual(r.code, 1)
-        XCTAssertEqual(r.err, "skiff: linux.sysctl: /proc/sys in the container is not procfs (found 0x\(filesystemType(rootfs + "/proc"))); refusing to use it")
+        XCTAssertEqual(
+            r.err,
+            "skiff: linux.sysctl: /proc/sys in the container is not procfs (found "
+                + "0x\(filesystemType(rootfs + "/proc"))); refusing to use it")
         XCTAssertEqual(try String(contentsOfFile: canary, encoding: .utf8), "untouched")
         s.assertNothingLeftBehind()
     }
@@ -681,11 +796,16 @@ final class SecurityTests: XCTestCase {
         let r = s.skiff(["--explain", "run", "-b", b, "explain"])
         XCTAssertEqual(r.code, 0, r.stderr)
         let steps = r.stderr.split(separator: "\n").map { String($0.prefix(18)).trimmingCharacters(in: .whitespaces) }
-        let wanted = ["protect binary", "not dumpable", "mask path", "read-only path", "switch root", "bounding set",
-                      "set user", "set capabilities", "syscall filter", "drop capabilities", "start program"]
+        let wanted = [
+            "protect binary", "not dumpable", "mask path", "read-only path", "switch root", "bounding set",
+            "set user", "set capabilities", "syscall filter", "drop capabilities", "start program",
+        ]
         var last = -1
         for w in wanted {
-            guard let i = steps.firstIndex(of: w) else { XCTFail("no --explain line for \(w):\n\(r.stderr)"); continue }
+            guard let i = steps.firstIndex(of: w) else {
+                XCTFail("no --explain line for \(w):\n\(r.stderr)")
+                continue
+            }
             XCTAssertGreaterThan(i, last, "\(w) out of order:\n\(r.stderr)")
             last = i
         }
@@ -783,14 +903,21 @@ private final class OnThread<T>: @unchecked Sendable {
     init(_ body: @escaping () -> T) {
         Thread.detachNewThread { [self] in
             let value = body()
-            lock.lock(); result = value; lock.unlock()
+            lock.lock()
+            result = value
+            lock.unlock()
             done.signal()
         }
     }
-    var isDone: Bool { lock.lock(); defer { lock.unlock() }; return result != nil }
+    var isDone: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return result != nil
+    }
     func wait() -> T {
         done.wait()
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return result!
     }
 }
@@ -807,9 +934,15 @@ private final class UnixListener {
             for (i, b) in path.utf8.enumerated() { raw[i] = b }
         }
         let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
-        guard rc == 0, listen(fd, 4) == 0 else { throw XCTSkip("cannot listen on \(path): \(String(cString: strerror(errno)))") }
+        guard rc == 0, listen(fd, 4) == 0 else {
+            throw XCTSkip(
+                "cannot listen on \(path): "
+                    + "\(String(cString: strerror(errno)))")
+        }
     }
 
     func close() { _ = Glibc.close(fd) }
@@ -817,7 +950,11 @@ private final class UnixListener {
     /// Accept one connection and read one message with the fd it carries (SCM_RIGHTS).
     func acceptMessageWithFd(timeout: Int) throws -> (String, Int32) {
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&p, 1, Int32(timeout * 1000)) == 1 else { throw AgentError("no connection to the seccomp agent socket") }
+        guard poll(&p, 1, Int32(timeout * 1000)) == 1 else {
+            throw AgentError(
+                "no connection to the seccomp agent "
+                    + "socket")
+        }
         let conn = accept(fd, nil, nil)
         guard conn >= 0 else { throw AgentError("accept: \(String(cString: strerror(errno)))") }
         defer { Glibc.close(conn) }
@@ -836,8 +973,10 @@ private final class UnixListener {
                     mh.msg_controllen = c.count
                     received = recvmsg(conn, &mh, 0)
                     // struct cmsghdr { size_t len; int level; int type; } then the data.
-                    if received > 0 && mh.msg_controllen >= 20 && c.load(fromByteOffset: 8, as: Int32.self) == SOL_SOCKET
-                        && c.load(fromByteOffset: 12, as: Int32.self) == 1 /* SCM_RIGHTS */ {
+                    if received > 0 && mh.msg_controllen >= 20
+                        && c.load(fromByteOffset: 8, as: Int32.self) == SOL_SOCKET
+                        && c.load(fromByteOffset: 12, as: Int32.self) == 1 // SCM_RIGHTS
+                    {
                         passed = c.load(fromByteOffset: 16, as: Int32.self)
                     }
                 }

@@ -32,7 +32,8 @@ enum CgroupStats {
     /// "4 MiB", "512 KiB", "1 GiB", or bytes.
     static func humanBytes(_ n: UInt64) -> String {
         if n == UInt64.max { return "unlimited" }
-        for (unit, size) in [("GiB", UInt64(1) << 30), ("MiB", UInt64(1) << 20), ("KiB", UInt64(1) << 10)] where n >= size && n % size == 0 {
+        for (unit, size) in [("GiB", UInt64(1) << 30), ("MiB", UInt64(1) << 20), ("KiB", UInt64(1) << 10)]
+        where n >= size && n % size == 0 {
             return "\(n / size) \(unit)"
         }
         return "\(n) bytes"
@@ -56,25 +57,39 @@ enum CgroupStats {
         let dir = Cgroup.directory(path)
         func n(_ v: UInt64) -> JSON { .integer(v) }
         /// Go's omitempty: leave out zero numbers and empty lists.
-        func obj(_ members: [(String, JSON?)]) -> JSON { .object(members.compactMap { k, v in v.map { (key: k, value: $0) } }) }
+        func obj(_ members: [(String, JSON?)]) -> JSON {
+            .object(members.compactMap { k, v in v.map { (key: k, value: $0) } })
+        }
         func nz(_ v: UInt64) -> JSON? {
-            if v == 0 { return Optional<JSON>.none }   // (a bare nil would be JSON.null)
+            if v == 0 { return Optional<JSON>.none } // (a bare nil would be JSON.null)
             return n(v)
         }
 
         // cpu.stat: microseconds; runc reports nanoseconds.
         let cpu = Dictionary(keyValues(dir + "/cpu.stat"), uniquingKeysWith: { a, _ in a })
         let cpuJSON = obj([
-            ("usage", obj([("total", nz((cpu["usage_usec"] ?? 0) * 1000)),
-                           ("kernel", n((cpu["system_usec"] ?? 0) * 1000)), ("user", n((cpu["user_usec"] ?? 0) * 1000))])),
-            ("throttling", obj([("periods", nz(cpu["nr_periods"] ?? 0)), ("throttledPeriods", nz(cpu["nr_throttled"] ?? 0)),
-                                ("throttledTime", nz((cpu["throttled_usec"] ?? 0) * 1000))])),
+            (
+                "usage",
+                obj([
+                    ("total", nz((cpu["usage_usec"] ?? 0) * 1000)),
+                    ("kernel", n((cpu["system_usec"] ?? 0) * 1000)), ("user", n((cpu["user_usec"] ?? 0) * 1000)),
+                ])
+            ),
+            (
+                "throttling",
+                obj([
+                    ("periods", nz(cpu["nr_periods"] ?? 0)), ("throttledPeriods", nz(cpu["nr_throttled"] ?? 0)),
+                    ("throttledTime", nz((cpu["throttled_usec"] ?? 0) * 1000)),
+                ])
+            ),
         ])
 
-        let cpus = cpuList(readText(dir + "/cpuset.cpus.effective")), mems = cpuList(readText(dir + "/cpuset.mems.effective"))
+        let cpus = cpuList(readText(dir + "/cpuset.cpus.effective"))
+        let mems = cpuList(readText(dir + "/cpuset.mems.effective"))
         let cpusetJSON = obj([
             ("cpus", cpus.isEmpty ? Optional<JSON>.none : .array(cpus.map(n))), ("cpu_exclusive", 0),
-            ("mems", mems.isEmpty ? Optional<JSON>.none : .array(mems.map(n))), ("mem_hardwall", 0), ("mem_exclusive", 0),
+            ("mems", mems.isEmpty ? Optional<JSON>.none : .array(mems.map(n))), ("mem_hardwall", 0),
+            ("mem_exclusive", 0),
             ("memory_migrate", 0), ("memory_spread_page", 0), ("memory_spread_slab", 0), ("memory_pressure", 0),
             ("sched_load_balance", 0), ("sched_relax_domain_level", 0),
         ])
@@ -102,10 +117,13 @@ enum CgroupStats {
         ])
 
         let pidsMax = number(dir + "/pids.max") ?? 0
-        let pidsJSON = obj([("current", nz(number(dir + "/pids.current") ?? 0)), ("limit", nz(pidsMax == UInt64.max ? 0 : pidsMax))])
+        let pidsJSON = obj([
+            ("current", nz(number(dir + "/pids.current") ?? 0)), ("limit", nz(pidsMax == UInt64.max ? 0 : pidsMax)),
+        ])
 
         // io.stat: "MAJ:MIN rbytes=.. wbytes=.. rios=.. wios=.. dbytes=.. dios=.."
-        var bytes: [JSON] = [], ios: [JSON] = []
+        var bytes: [JSON] = []
+        var ios: [JSON] = []
         for line in (readText(dir + "/io.stat") ?? "").split(separator: "\n") {
             let f = line.split(separator: " ")
             guard let dev = f.first else { continue }
@@ -114,7 +132,9 @@ enum CgroupStats {
             for kv in f.dropFirst() {
                 let p = kv.split(separator: "=")
                 guard p.count == 2, let v = UInt64(p[1]) else { continue }
-                let e = { (op: String) in obj([("major", nz(mm[0])), ("minor", nz(mm[1])), ("op", .string(op)), ("value", nz(v))]) }
+                let e = { (op: String) in
+                    obj([("major", nz(mm[0])), ("minor", nz(mm[1])), ("op", .string(op)), ("value", nz(v))])
+                }
                 switch p[0] {
                 case "rbytes": bytes.append(e("Read"))
                 case "wbytes": bytes.append(e("Write"))
@@ -124,26 +144,38 @@ enum CgroupStats {
                 }
             }
         }
-        let blkioJSON = obj([("ioServiceBytesRecursive", bytes.isEmpty ? Optional<JSON>.none : .array(bytes)),
-                             ("ioServicedRecursive", ios.isEmpty ? Optional<JSON>.none : .array(ios))])
+        let blkioJSON = obj([
+            ("ioServiceBytesRecursive", bytes.isEmpty ? Optional<JSON>.none : .array(bytes)),
+            ("ioServicedRecursive", ios.isEmpty ? Optional<JSON>.none : .array(ios)),
+        ])
 
         // hugetlb.<size>.current for every page size the kernel offers.
         var huge: [(key: String, value: JSON)] = []
-        for name in listDirectory(dir) where name.hasPrefix("hugetlb.") && name.hasSuffix(".current") && !name.includes(".rsvd.") {
+        for name in listDirectory(dir)
+        where name.hasPrefix("hugetlb.") && name.hasSuffix(".current") && !name.includes(".rsvd.") {
             let size = String(name.dropFirst(8).dropLast(8))
-            huge.append((key: size, value: obj([("usage", nz(number(dir + "/" + name) ?? 0)), ("max", nil),
-                                                ("failcnt", n(value(dir + "/hugetlb.\(size).events", key: "max") ?? 0))])))
+            huge.append(
+                (
+                    key: size,
+                    value: obj([
+                        ("usage", nz(number(dir + "/" + name) ?? 0)), ("max", nil),
+                        ("failcnt", n(value(dir + "/hugetlb.\(size).events", key: "max") ?? 0)),
+                    ])
+                ))
         }
 
-        return obj([("cpu", cpuJSON), ("cpuset", cpusetJSON), ("memory", memoryJSON), ("pids", pidsJSON),
-                    ("blkio", blkioJSON), ("hugetlb", .object(huge)), ("intel_rdt", .object([])), ("network_interfaces", .null)])
+        return obj([
+            ("cpu", cpuJSON), ("cpuset", cpusetJSON), ("memory", memoryJSON), ("pids", pidsJSON),
+            ("blkio", blkioJSON), ("hugetlb", .object(huge)), ("intel_rdt", .object([])), ("network_interfaces", .null),
+        ])
     }
 
     /// One line of `events` output: {"type":..,"id":..,"data":..}.
     static func event(_ type: String, id: String, data: JSON? = nil) -> String {
-        var members: [(key: String, value: JSON)] = [(key: "type", value: .string(type)), (key: "id", value: .string(id))]
+        var members: [(key: String, value: JSON)] = [
+            (key: "type", value: .string(type)), (key: "id", value: .string(id)),
+        ]
         if let data { members.append((key: "data", value: data)) }
         return JSON.object(members).serialized(indent: nil)
     }
 }
-

@@ -68,19 +68,38 @@ public struct Runtime {
         }
         guard let rootPath = spec.root?.path else { throw SkiffError("config.json: root.path: missing required field") }
         let rootfs = absolutePath(rootPath, relativeTo: bundle)
-        guard isDirectory(rootfs) else { throw SkiffError("root.path: rootfs \(rootfs) is not a directory: \(errnoText())") }
-        guard spec.process?.args?.isEmpty == false else { throw SkiffError("config.json: process.args: must contain at least one element") }
+        guard isDirectory(rootfs) else {
+            throw SkiffError(
+                "root.path: rootfs \(rootfs) is not a directory: "
+                    + "\(errnoText())")
+        }
+        guard spec.process?.args?.isEmpty == false else {
+            throw SkiffError(
+                "config.json: process.args: must "
+                    + "contain at least one element")
+        }
         var plan = NamespacePlan(spec)
         if !plan.has(.mount) { // accepted, as runc and crun do: init only chroots (Init.swift)
-            if spec.root?.readonly == true { throw SkiffError("root.readonly: needs a mount namespace (linux.namespaces has none)") }
-            if spec.annotations?[OverlayLayers.annotation] == "true" {
-                throw SkiffError("annotations.\(OverlayLayers.annotation): an overlay root needs a mount namespace (linux.namespaces has none)")
+            if spec.root?.readonly == true {
+                throw SkiffError(
+                    "root.readonly: needs a mount namespace "
+                        + "(linux.namespaces has none)")
             }
-            if spec.mounts?.isEmpty == false { Log.warn("mounts: ignored: the container has no mount namespace of its own") }
+            if spec.annotations?[OverlayLayers.annotation] == "true" {
+                throw SkiffError(
+                    "annotations.\(OverlayLayers.annotation): an overlay root needs a mount "
+                        + "namespace (linux.namespaces has none)")
+            }
+            if spec.mounts?.isEmpty == false {
+                Log.warn(
+                    "mounts: ignored: the container has no mount namespace of "
+                        + "its own")
+            }
         }
         try refuseHostNetworkSysctls(spec, plan)
-        try LaunchKind.checkTerminal(spec.process?.terminal == true, consoleSocket: options.consoleSocket,
-                                     foreground: foreground, hint: "process.terminal is false")
+        try LaunchKind.checkTerminal(
+            spec.process?.terminal == true, consoleSocket: options.consoleSocket,
+            foreground: foreground, hint: "process.terminal is false")
 
         // From here on everything made is undone if a step fails.
         // The state root is root's alone (runc's is 0700 too); each container's directory
@@ -115,13 +134,21 @@ public struct Runtime {
         // A first state.json (pid 0: no process yet) before anything else is made, naming
         // the cgroup and layers to be: if this skiff is killed half-way, `delete --force`
         // finds what to undo. (Its init dies with it: PR_SET_PDEATHSIG, Init.swift.)
-        let plannedCgroup = Cgroup.available ? (try? Cgroup.containerPath(spec.linux?.cgroupsPath, id: id, root: store.root).path) ?? "" : ""
-        let plannedDevices = !Cgroup.available && DeviceCgroupV1.available
-            ? (try? Cgroup.containerPath(spec.linux?.cgroupsPath, id: id, root: store.root).path).map { DeviceCgroupV1.mountPoint + $0 } : nil
-        try store.save(ContainerRecord(
-            ociVersion: spec.ociVersion, id: id, pid: 0, bundle: bundle, rootfs: rootfs, created: rfc3339Now(), owner: "",
-            annotations: spec.annotations, initStartTime: 0, cgroupPath: plannedCgroup, config: spec, overlay: overlay,
-            deviceCgroupV1: plannedDevices))
+        let plannedCgroup =
+            Cgroup.available
+            ? (try? Cgroup.containerPath(spec.linux?.cgroupsPath, id: id, root: store.root).path) ?? "" : ""
+        let plannedDevices =
+            !Cgroup.available && DeviceCgroupV1.available
+            ? (try? Cgroup.containerPath(spec.linux?.cgroupsPath, id: id, root: store.root).path).map {
+                DeviceCgroupV1.mountPoint + $0
+            } : nil
+        try store.save(
+            ContainerRecord(
+                ociVersion: spec.ociVersion, id: id, pid: 0, bundle: bundle, rootfs: rootfs, created: rfc3339Now(),
+                owner: "",
+                annotations: spec.annotations, initStartTime: 0, cgroupPath: plannedCgroup, config: spec,
+                overlay: overlay,
+                deviceCgroupV1: plannedDevices))
         // Quick-run networking (annotation run.skiff.network): DNS files, netns, CNI ADD.
         if try ContainerNetwork.setUp(id: id, dir: dir, spec: &spec, store: store) { plan = NamespacePlan(spec) }
         // The quick-run config holds the -e/--env-file values: for root's eyes only.
@@ -135,7 +162,9 @@ public struct Runtime {
             // able to write it (it only ever carries one byte).
             try sys("chmod exec.fifo") { chmod(store.fifoPath(id), 0o622) }
             try UserNamespace.giveToContainerRoot(store.fifoPath(id), spec: spec) // init opens it as that uid
-            reportFd = try sys("create init.error") { open(store.reportPath(id), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
+            reportFd = try sys("create init.error") {
+                open(store.reportPath(id), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            }
         }
         let dirFd = try sys("open \(dir)") { open(dir, SK_O_PATH | O_DIRECTORY | O_CLOEXEC) }
         defer { close(dirFd) }
@@ -149,18 +178,20 @@ public struct Runtime {
 
         // The cgroup, its limits written: init is cloned straight into it.
         cgroup = try ContainerCgroup.create(id: id, spec: spec, root: store.root)
-        var launcher = Launcher(kind: .initProcess(plan: plan, timeOffsets: spec.linux?.timeOffsets ?? [:]),
-                                id: id, bundle: bundle, spec: spec, process: spec.process!,
-                                consoleSocket: options.consoleSocket, foreground: foreground, pidFile: options.pidFile)
+        var launcher = Launcher(
+            kind: .initProcess(plan: plan, timeOffsets: spec.linux?.timeOffsets ?? [:]),
+            id: id, bundle: bundle, spec: spec, process: spec.process!,
+            consoleSocket: options.consoleSocket, foreground: foreground, pidFile: options.pidFile)
         launcher.cgroupFd = cgroup?.fd ?? -1
         launcher.cgroupPath = cgroup?.path ?? ""
         var record: ContainerRecord?
         let (initRootfs, stateDirFd) = (overlay?.merged ?? rootfs, foreground ? -1 : dirFd)
         let process = try launcher.start(
             child: { sync, consoleFd in
-                var initProcess = InitProcess(id: id, spec: spec, bundle: bundle, rootfs: initRootfs, plan: plan,
-                                              options: InitOptions(options), sync: sync, stateDirFd: stateDirFd,
-                                              reportFd: reportFd, consoleFd: consoleFd, overlay: overlay)
+                var initProcess = InitProcess(
+                    id: id, spec: spec, bundle: bundle, rootfs: initRootfs, plan: plan,
+                    options: InitOptions(options), sync: sync, stateDirFd: stateDirFd,
+                    reportFd: reportFd, consoleFd: consoleFd, overlay: overlay)
                 initProcess.run()
             },
             afterClone: { pid in
@@ -170,7 +201,8 @@ public struct Runtime {
             whenReady: { pid in
                 try cgroup?.attachDeviceFilter() // init's device nodes are made; the program has not started
                 let saved = ContainerRecord(
-                    ociVersion: spec.ociVersion, id: id, pid: pid, bundle: bundle, rootfs: rootfs, created: rfc3339Now(),
+                    ociVersion: spec.ociVersion, id: id, pid: pid, bundle: bundle, rootfs: rootfs,
+                    created: rfc3339Now(),
                     owner: "", annotations: spec.annotations, initStartTime: ProcessInfo.startTime(of: pid) ?? 0,
                     cgroupPath: cgroup?.path ?? "", config: spec, overlay: overlay, deviceCgroupV1: cgroup?.deviceV1Dir)
                 try store.save(saved)
@@ -184,13 +216,23 @@ public struct Runtime {
     /// joined one; here it must not be the host's (skiff's or pid 1's): writing
     /// net.ipv4.ip_forward there would change the host (runc's isHostNetNS; review L8).
     private func refuseHostNetworkSysctls(_ spec: Spec, _ plan: NamespacePlan) throws {
-        guard let key = (spec.linux?.sysctl ?? [:]).keys.sorted().first(where: { $0.hasPrefix("net.") || $0.hasPrefix("net/") }),
-              let path = plan.joined.first(where: { $0.0 == .network })?.1 else { return }
-        var joined = stat(), mine = stat(), hostInit = stat()
+        guard
+            let key = (spec.linux?.sysctl ?? [:]).keys.sorted().first(where: {
+                $0.hasPrefix("net.") || $0.hasPrefix("net/")
+            }),
+            let path = plan.joined.first(where: { $0.0 == .network })?.1
+        else { return }
+        var joined = stat()
+        var mine = stat()
+        var hostInit = stat()
         guard stat(path, &joined) == 0 else { return } // the join itself reports a bad path
         let same = { (a: stat) in a.st_dev == joined.st_dev && a.st_ino == joined.st_ino }
-        if (stat("/proc/self/ns/net", &mine) == 0 && same(mine)) || (stat("/proc/1/ns/net", &hostInit) == 0 && same(hostInit)) {
-            throw SkiffError("linux.sysctl[\"\(key)\"]: the network namespace \(path) is the host's; refusing to change the host's settings")
+        if (stat("/proc/self/ns/net", &mine) == 0 && same(mine))
+            || (stat("/proc/1/ns/net", &hostInit) == 0 && same(hostInit))
+        {
+            throw SkiffError(
+                "linux.sysctl[\"\(key)\"]: the network namespace \(path) is the host's; refusing to "
+                    + "change the host's settings")
         }
     }
 
@@ -209,7 +251,10 @@ public struct Runtime {
         if status == .stopped && isQuickRun(record) { return try startAgain(record) } // Detached.swift
         guard status == .created else {
             if status == .stopped, let failure = initFailure(id) { throw failure }
-            throw SkiffError(status == .stopped ? "cannot start a container that has stopped" : "cannot start an already \(status.rawValue) container")
+            throw SkiffError(
+                status == .stopped
+                    ? "cannot start a container that has "
+                        + "stopped" : "cannot start an already \(status.rawValue) container")
         }
         let fifo = try sys("open exec.fifo") { open(store.fifoPath(id), O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
         defer { close(fifo) }
@@ -220,7 +265,12 @@ public struct Runtime {
                 var byte: UInt8 = 0
                 if read(fifo, &byte, 1) == 1 { break }
             }
-            if store.status(of: record) == .stopped { throw initFailure(id) ?? SkiffError("container init died before start") }
+            if store.status(of: record) == .stopped {
+                throw initFailure(id)
+                    ?? SkiffError(
+                        "container init died "
+                            + "before start")
+            }
         }
         unlink(store.fifoPath(id))
         Explain.note("start", "container \(id) released from exec.fifo")
@@ -235,8 +285,9 @@ public struct Runtime {
         // EOF: execve closed the fifo, or init died. Which one, the report tells: init
         // writes it before it exits (a program that ran may well be done by now too).
         if let failure = initFailure(id) { throw failure }
-        Hooks.runLogged(record.config.hooks?.poststart, kind: "poststart",
-                        state: Hooks.state(id, .running, pid: record.pid, bundle: record.bundle, spec: record.config))
+        Hooks.runLogged(
+            record.config.hooks?.poststart, kind: "poststart",
+            state: Hooks.state(id, .running, pid: record.pid, bundle: record.bundle, spec: record.config))
     }
 
     /// What init reported in init.error after create returned (Sync.swift), as the error
@@ -254,7 +305,10 @@ public struct Runtime {
     public func run(id: String, options: CreateOptions, detach: Bool, remove: Bool = true) throws -> Int32 {
         if detach { // a bundle; a detached quick-run container has a monitor (Detached.swift)
             try create(id: id, options: options)
-            do { try start(id: id) } catch { try? delete(id: id, force: true); throw error }
+            do { try start(id: id) } catch {
+                try? delete(id: id, force: true)
+                throw error
+            }
             return 0
         }
         // Block every signal before the clone so none is lost; the supervisor takes them.
@@ -266,10 +320,12 @@ public struct Runtime {
         do {
             try launched.sync.startAndAwaitExec()
         } catch {
-            try? delete(id: id, force: true); throw error
+            try? delete(id: id, force: true)
+            throw error
         }
-        Hooks.runLogged(launched.record.config.hooks?.poststart, kind: "poststart",
-                        state: Hooks.state(id, .running, pid: pid, bundle: launched.record.bundle, spec: launched.record.config))
+        Hooks.runLogged(
+            launched.record.config.hooks?.poststart, kind: "poststart",
+            state: Hooks.state(id, .running, pid: pid, bundle: launched.record.bundle, spec: launched.record.config))
         let code = launched.process.supervise(forwardStdin: !options.stdinNull)
         ContainerCgroup.reportOOM(launched.record, exitCode: code)
         if !remove { return code }
@@ -296,14 +352,19 @@ public struct Runtime {
         let status = store.status(of: record)
         guard status != .stopped else { throw SkiffError("container \"\(id)\" is not running") }
         if all {
-            if Cgroup.available && !record.cgroupPath.isEmpty { Cgroup.signalAll(record.cgroupPath, signal); return }
+            if Cgroup.available && !record.cgroupPath.isEmpty {
+                Cgroup.signalAll(record.cgroupPath, signal)
+                return
+            }
             for pid in processes(of: record) { Glibc.kill(pid, signal) }
             return
         }
         // A pidfd pins the process: the signal cannot reach a recycled pid.
         let pidfd = try sys("pidfd_open \(record.pid)") { sk_pidfd_open(record.pid) }
         defer { close(pidfd) }
-        guard ProcessInfo.startTime(of: record.pid) == record.initStartTime else { throw SkiffError("container \"\(id)\" is not running") }
+        guard ProcessInfo.startTime(of: record.pid) == record.initStartTime else {
+            throw SkiffError("container \"\(id)\" is not running")
+        }
         try Explain.step("send signal", "pidfd_send_signal(\(record.pid), \(signal))") {
             try sys("kill \(record.pid)") { sk_pidfd_send_signal(pidfd, signal) }
         }
@@ -332,7 +393,11 @@ public struct Runtime {
         }
         let status = store.status(of: record)
         if status == .running || status == .paused {
-            guard force else { throw SkiffError("cannot delete container \"\(id)\" that is not stopped: \(status.rawValue)") }
+            guard force else {
+                throw SkiffError(
+                    "cannot delete container \"\(id)\" that is not stopped: "
+                        + "\(status.rawValue)")
+            }
         }
         if isQuickRun(record) { try? writeFile(stopRequestPath(id), "") } // its monitor must not --restart it
         if status != .stopped {
@@ -348,8 +413,9 @@ public struct Runtime {
         if isDirectory(data) { Explain.step("remove layers", "rm -r \(data)") { removeAll(data) } }
         Explain.step("remove state", "rm -r \(store.directory(id))") { removeAll(store.directory(id)) }
         guard record.pid > 0 else { return } // a create that never finished: no container to stop
-        Hooks.runLogged(record.config.hooks?.poststop, kind: "poststop",
-                        state: Hooks.state(id, .stopped, pid: nil, bundle: record.bundle, spec: record.config))
+        Hooks.runLogged(
+            record.config.hooks?.poststop, kind: "poststop",
+            state: Hooks.state(id, .stopped, pid: nil, bundle: record.bundle, spec: record.config))
     }
 
     /// Wait until init is gone (or a zombie nobody reaped yet), up to 10 s.

@@ -87,9 +87,12 @@ public struct StateStore {
 
     /// Container ids: the same rule as runc (letters, digits, _ + - .), not "." or "..".
     public static func validate(id: String) throws {
-        let ok = !id.isEmpty && id != "." && id != ".." && id.utf8.count <= 1024 && id.unicodeScalars.allSatisfy {
-            ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9") || "_+-.".unicodeScalars.contains($0)
-        }
+        let ok =
+            !id.isEmpty && id != "." && id != ".." && id.utf8.count <= 1024
+            && id.unicodeScalars.allSatisfy {
+                ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9")
+                    || "_+-.".unicodeScalars.contains($0)
+            }
         if !ok { throw SkiffError("invalid container id \"\(id)\": use letters, digits, '_', '+', '-' and '.'") }
     }
 
@@ -133,7 +136,7 @@ public struct StateStore {
             if r == 0 { break }
             n += r
         }
-        if n == out.count { return out + readAll(fd) }  // it grew since fstat
+        if n == out.count { return out + readAll(fd) } // it grew since fstat
         out.removeLast(out.count - n)
         return out
     }

@@ -96,7 +96,10 @@ enum Namespaces {
         let fd = try sys("open namespace \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
         defer { close(fd) }
         try Explain.step("join namespace", "setns(\"\(path)\", \(type.flagName))") {
-            try sys("join \(type.rawValue) namespace \(path)") { sk_setns(fd, Int32(truncatingIfNeeded: type.cloneFlag)) }
+            try sys(
+                "join \(type.rawValue) namespace "
+                    + "\(path)"
+            ) { sk_setns(fd, Int32(truncatingIfNeeded: type.cloneFlag)) }
         }
     }
 
@@ -109,7 +112,10 @@ enum Namespaces {
     /// setns(2) through an fd opened by `openForJoin`.
     static func join(_ ns: NamespaceFile) throws {
         try Explain.step("join namespace", "setns(\(ns.path), \(ns.type.flagName))") {
-            try sys("join \(ns.type.rawValue) namespace \(ns.path)") { sk_setns(ns.fd, Int32(truncatingIfNeeded: ns.type.cloneFlag)) }
+            try sys(
+                "join \(ns.type.rawValue) namespace "
+                    + "\(ns.path)"
+            ) { sk_setns(ns.fd, Int32(truncatingIfNeeded: ns.type.cloneFlag)) }
         }
     }
 

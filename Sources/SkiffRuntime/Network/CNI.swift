@@ -24,7 +24,11 @@ enum CNI {
         getenv("SKIFF_CNI_PATH").map { String(cString: $0) } ?? "/usr/lib/cni"
     }
 
-    enum Command: String { case add = "ADD", del = "DEL", check = "CHECK" }
+    enum Command: String {
+        case add = "ADD"
+        case del = "DEL"
+        case check = "CHECK"
+    }
 
     /// Where to attach: the container, its network namespace and the interface name.
     struct Attachment {

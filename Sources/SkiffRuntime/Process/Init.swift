@@ -57,11 +57,21 @@ struct InitProcess: ChildSetup {
     /// The handshake socket is closed once create is done (init then waits on exec.fifo).
     private var syncOpen = true
 
-    init(id: String, spec: Spec, bundle: String, rootfs: String, plan: NamespacePlan, options: InitOptions,
-         sync: SyncSocket, stateDirFd: Int32, reportFd: Int32, consoleFd: Int32, overlay: OverlayLayers?) {
-        self.id = id; self.spec = spec; self.bundle = bundle; self.rootfs = rootfs; self.plan = plan
-        self.options = options; self.sync = sync; self.stateDirFd = stateDirFd; self.reportFd = reportFd
-        self.consoleFd = consoleFd; self.overlay = overlay
+    init(
+        id: String, spec: Spec, bundle: String, rootfs: String, plan: NamespacePlan, options: InitOptions,
+        sync: SyncSocket, stateDirFd: Int32, reportFd: Int32, consoleFd: Int32, overlay: OverlayLayers?
+    ) {
+        self.id = id
+        self.spec = spec
+        self.bundle = bundle
+        self.rootfs = rootfs
+        self.plan = plan
+        self.options = options
+        self.sync = sync
+        self.stateDirFd = stateDirFd
+        self.reportFd = reportFd
+        self.consoleFd = consoleFd
+        self.overlay = overlay
     }
 
     var openSync: SyncSocket? { syncOpen ? sync : nil }
@@ -71,13 +81,15 @@ struct InitProcess: ChildSetup {
         step = "waiting for start"
         let fifo = try waitForStart()
         step = "startContainer hooks"
-        try Hooks.run(spec.hooks?.startContainer, kind: "startContainer",
-                      state: Hooks.state(id, .created, pid: hostPid, bundle: bundle, spec: spec))
+        try Hooks.run(
+            spec.hooks?.startContainer, kind: "startContainer",
+            state: Hooks.state(id, .created, pid: hostPid, bundle: bundle, spec: spec))
         // The fifo (or, in the foreground, the socket) closes at execve: `start` and a
         // detached run's monitor know the program runs, its capabilities dropped.
         var keep: Set<Int32> = reportFd >= 0 ? [reportFd] : []
         keep.insert(fifo ?? sync.fd)
-        ProcessSetup.exec(prepared, keep: keep, report: reportFd, asInit: spec.annotations?[InitReaper.annotation] == "true")
+        ProcessSetup.exec(
+            prepared, keep: keep, report: reportFd, asInit: spec.annotations?[InitReaper.annotation] == "true")
     }
 
     /// Namespaces, root filesystem and process attributes; returns what to exec.
@@ -107,7 +119,10 @@ struct InitProcess: ChildSetup {
         // Joined namespaces first (user before the rest), then the new ones.
         let joins = plan.joined.filter { $0.0 != .pid && $0.0 != .time }
         for (type, path) in joins where type == .user { try Namespaces.join(type, path: path) }
-        if plan.has(.user) { try becomeRootInUserNamespace(); _ = sk_set_pdeathsig(SIGKILL) }
+        if plan.has(.user) {
+            try becomeRootInUserNamespace()
+            _ = sk_set_pdeathsig(SIGKILL)
+        }
         for (type, path) in joins where type != .user && type != .mount { try Namespaces.join(type, path: path) }
         for (type, path) in joins where type == .mount { try Namespaces.join(type, path: path) }
         try Namespaces.unshare(plan.unshareFlags)
@@ -134,8 +149,9 @@ struct InitProcess: ChildSetup {
             }
         }
 
-        var rootfsSetup = RootfsSetup(spec: spec, rootfs: rootfs, bundle: bundle, noPivot: options.noPivot,
-                                      newNetwork: plan.isNew(.network), overlay: overlay)
+        var rootfsSetup = RootfsSetup(
+            spec: spec, rootfs: rootfs, bundle: bundle, noPivot: options.noPivot,
+            newNetwork: plan.isNew(.network), overlay: overlay)
         let (hooks, state) = (spec.hooks, Hooks.state(id, .creating, pid: hostPid, bundle: bundle, spec: spec))
         let sync = self.sync
         rootfsSetup.beforeSwitch = {
@@ -191,7 +207,9 @@ struct InitProcess: ChildSetup {
         try Explain.step("root in user ns", "setresgid(0); setresuid(0)") {
             if sk_setresgid(0, 0, 0) != 0 || sk_setresuid(0, 0, 0) != 0 {
                 let e = errno
-                throw SkiffError("linux.uidMappings/gidMappings: cannot become uid/gid 0 in the user namespace (is 0 mapped?): \(errnoText(e))")
+                throw SkiffError(
+                    "linux.uidMappings/gidMappings: cannot become uid/gid 0 in the user namespace "
+                        + "(is 0 mapped?): \(errnoText(e))")
             }
         }
     }
@@ -201,8 +219,9 @@ struct InitProcess: ChildSetup {
     /// may wait a long time for `start`; an inherited pipe or socket must not stay open
     /// that long (the caller would never see EOF on it), nor reach the container.
     private func closeInheritedFds() {
-        ProcessSetup.closeInheritedFds(preserve: options.preserveFds,
-                                       keep: [sync.fd, stateDirFd, reportFd, Log.fd, consoleFd, options.stdoutFd, options.stderrFd])
+        ProcessSetup.closeInheritedFds(
+            preserve: options.preserveFds,
+            keep: [sync.fd, stateDirFd, reportFd, Log.fd, consoleFd, options.stdoutFd, options.stderrFd])
     }
 
     /// Block until `skiff start` (it opens exec.fifo for reading) or, in foreground

@@ -64,9 +64,11 @@ enum ProcessSetup {
             try SeccompNotify.handOver(listener, over: sync)
             try capabilities.dropExtra()
             capabilities.extra = []
-            return PreparedProcess(path: path, args: args, env: env, preserveFds: preserveFds, capabilities: capabilities, filter: nil)
+            return PreparedProcess(
+                path: path, args: args, env: env, preserveFds: preserveFds, capabilities: capabilities, filter: nil)
         }
-        return PreparedProcess(path: path, args: args, env: env, preserveFds: preserveFds, capabilities: capabilities, filter: filter)
+        return PreparedProcess(
+            path: path, args: args, env: env, preserveFds: preserveFds, capabilities: capabilities, filter: filter)
     }
 
     /// PR_SET_DUMPABLE 0, before the child joins any namespace of the container: until
@@ -119,7 +121,8 @@ enum ProcessSetup {
         }
         if name.contains("/") {
             if runnable(name) { return name }
-            throw SkiffError("exec \"\(name)\": \(access(name, F_OK) == 0 ? "permission denied or not a regular file" : "no such file or directory")")
+            let why = access(name, F_OK) == 0 ? "permission denied or not a regular file" : "no such file or directory"
+            throw SkiffError("exec \"\(name)\": \(why)")
         }
         let path = env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? defaultPath
         for dir in path.split(separator: ":") {
@@ -139,7 +142,9 @@ enum ProcessSetup {
         try sys("process.cwd \(cwd)") { chdir(cwd) }
         var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         if getcwd(&buf, buf.count) == nil || buf[0] != CChar(UInt8(ascii: "/")) {
-            throw SkiffError("process.cwd \(cwd): lies outside the container's root filesystem; refusing it (CVE-2024-21626)")
+            throw SkiffError(
+                "process.cwd \(cwd): lies outside the container's root filesystem; refusing it "
+                    + "(CVE-2024-21626)")
         }
     }
 
@@ -150,14 +155,20 @@ enum ProcessSetup {
         guard let value else { return }
         let field = "process.oomScoreAdj \(value)"
         if let current = readText("/proc/self/oom_score_adj"), Int(current.trimmingWhitespace()) == value { return }
-        let fd = try sys("\(field): open /proc/self/oom_score_adj") { open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC) }
+        let fd = try sys(
+            "\(field): open "
+                + "/proc/self/oom_score_adj"
+        ) { open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC) }
         defer { close(fd) }
         try requireFilesystem(fd, FSMagic.proc, "\(field): /proc/self/oom_score_adj")
         try Explain.step("OOM score", "write /proc/self/oom_score_adj = \(value)") {
             let bytes = Array(String(value).utf8)
             if bytes.withUnsafeBytes({ write(fd, $0.baseAddress, bytes.count) }) < 0 {
                 let e = errno
-                let why = (e == EACCES || e == EPERM) && value < 0 ? "lowering the OOM score needs CAP_SYS_RESOURCE" : errnoText(e)
+                let why =
+                    (e == EACCES || e == EPERM) && value < 0
+                    ? "lowering the OOM score needs "
+                        + "CAP_SYS_RESOURCE" : errnoText(e)
                 throw SkiffError("\(field): \(why)")
             }
         }
@@ -167,7 +178,11 @@ enum ProcessSetup {
     static func setPersonality(_ p: LinuxPersonality) throws {
         let persona: UInt = p.domain == .linux32 ? 0x0008 : 0x0000 // PER_LINUX32, PER_LINUX
         try Explain.step("personality", "personality(\(p.domain.rawValue))") {
-            if sk_personality(persona) < 0 { throw SkiffError("linux.personality \(p.domain.rawValue): \(errnoText())") }
+            if sk_personality(persona) < 0 {
+                throw SkiffError(
+                    "linux.personality \(p.domain.rawValue): "
+                        + "\(errnoText())")
+            }
         }
     }
 
@@ -183,7 +198,8 @@ enum ProcessSetup {
                 let e = errno
                 var current = rlimit()
                 getrlimit(__rlimit_resource_t(UInt32(resource)), &current)
-                let why = e == EPERM && UInt64(l.hard) > UInt64(current.rlim_max)
+                let why =
+                    e == EPERM && UInt64(l.hard) > UInt64(current.rlim_max)
                     ? "raising the hard limit above \(current.rlim_max) needs CAP_SYS_RESOURCE"
                     : errnoText(e)
                 throw SkiffError("process.rlimits \(l.type) soft=\(l.soft) hard=\(l.hard): \(why)")

@@ -11,8 +11,10 @@ enum Subprocess {
     /// skiff's stderr, since skiff's own stdout carries command output; stderr -1: skiff's).
     /// The child only wires fds, resets signals, runs `inChild` (async-signal-safe work
     /// only, e.g. dropping a capability) and execs. The strings are copied before the fork.
-    static func spawn(_ path: String, args: [String], env: [String], stdin: Int32, stdout: Int32 = -1, stderr: Int32 = -1,
-                      inChild: () -> Void = {}) throws -> pid_t {
+    static func spawn(
+        _ path: String, args: [String], env: [String], stdin: Int32, stdout: Int32 = -1, stderr: Int32 = -1,
+        inChild: () -> Void = {}
+    ) throws -> pid_t {
         let cArgs = args.map { strdup($0) } + [nil]
         let cEnv = env.map { strdup($0) } + [nil]
         defer { for p in cArgs + cEnv { free(p) } }
@@ -67,14 +69,18 @@ enum Subprocess {
     }
 
     /// `stdinFd` >= 0: the program reads that fd (a file) instead of `text`.
-    static func run(_ path: String, args: [String], env: [String], stdin text: String = "", stdinFd: Int32 = -1,
-                    timeout: Int? = nil) throws {
+    static func run(
+        _ path: String, args: [String], env: [String], stdin text: String = "", stdinFd: Int32 = -1,
+        timeout: Int? = nil
+    ) throws {
         var pipeFds: [Int32] = [0, 0]
         try sys("pipe") { pipe(&pipeFds) }
         for fd in pipeFds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         let pid: pid_t
         do { pid = try spawn(path, args: args, env: env, stdin: stdinFd >= 0 ? stdinFd : pipeFds[0]) } catch {
-            close(pipeFds[0]); close(pipeFds[1]); throw error
+            close(pipeFds[0])
+            close(pipeFds[1])
+            throw error
         }
         close(pipeFds[0])
         feed(pipeFds[1], text)
@@ -117,7 +123,8 @@ enum Captured {
         for fd in inFds + outFds + errFds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         let pid: pid_t
         do {
-            pid = try Subprocess.spawn(path, args: args, env: env, stdin: inFds[0], stdout: outFds[1], stderr: errFds[1])
+            pid = try Subprocess.spawn(
+                path, args: args, env: env, stdin: inFds[0], stdout: outFds[1], stderr: errFds[1])
         } catch {
             for fd in inFds + outFds + errFds { close(fd) }
             throw error

@@ -39,14 +39,21 @@ struct Supervisor {
             var fds = [pollfd(fd: sigfd, events: Int16(POLLIN), revents: 0)]
             if masterOpen, let master { fds.append(pollfd(fd: master, events: Int16(POLLIN), revents: 0)) }
             if stdinOpen { fds.append(pollfd(fd: 0, events: Int16(POLLIN), revents: 0)) }
-            if poll(&fds, nfds_t(fds.count), -1) < 0 { if errno == EINTR { continue }; break }
+            if poll(&fds, nfds_t(fds.count), -1) < 0 {
+                if errno == EINTR { continue }
+                break
+            }
             for p in fds where p.revents != 0 {
                 if p.fd == sigfd {
                     var sender: Int32 = 0
                     let sig = sk_signalfd_read(sigfd, &sender)
-                    if sig == SIGCHLD { code = reap() ?? code }
-                    else if sig == SIGWINCH, let master { copyWindowSize(to: master) }
-                    else if sig > 0 { kill(pid, sig) }
+                    if sig == SIGCHLD {
+                        code = reap() ?? code
+                    } else if sig == SIGWINCH, let master {
+                        copyWindowSize(to: master)
+                    } else if sig > 0 {
+                        kill(pid, sig)
+                    }
                 } else if p.fd == 0 {
                     if copy(from: 0, to: master!) == .end { stdinOpen = false }
                 } else {
@@ -86,7 +93,8 @@ struct Supervisor {
     }
 
     private func copyWindowSize(to master: Int32) {
-        var rows: UInt16 = 0, cols: UInt16 = 0
+        var rows: UInt16 = 0
+        var cols: UInt16 = 0
         if sk_get_winsize(0, &rows, &cols) == 0 { _ = sk_set_winsize(master, rows, cols) }
     }
 }

@@ -3,26 +3,26 @@
 // arrives whole), carrying the messages of `SyncMessage`, some with a file descriptor.
 // This file is the protocol's only definition: every message, who sends it, when.
 //
-//   skiff                                   child (init or exec)
-//   ─────                                   ────────────────────
-//   clone3 ───────────────────────────────▶ starts; a new init arms PR_SET_PDEATHSIG
+//   skiff                          child (init or exec)
+//   -----                          --------------------
+//   clone3 ─────────────────────▶  starts; a new init arms PR_SET_PDEATHSIG
 //   uid/gid maps (a new user namespace)
-//   go <host pid> ────────────────────────▶ (init only) namespaces, rootfs, process
-//                                           setup; on the way, as the config asks:
-//   ◀─────────────────────────────── pty + fd   process.terminal, no --console-socket
-//   ◀──────────────────────────────── hooks     prestart/createRuntime hooks are due
-//   run them; hooks-done ─────────────────▶
-//   ◀───────────────────── seccomp-listener + fd   an SCMP_ACT_NOTIFY filter is loaded
-//   pass the fd on; seccomp-done ─────────▶
-//   ◀──────────────────────────────── ready     set up; only execve is left
+//   go <host pid> ──────────────▶  (init only) namespaces, rootfs, process
+//                                  setup; on the way, as the config asks:
+//   ◀───────────────── pty + fd    process.terminal, no --console-socket
+//   ◀──────────────────── hooks    prestart/createRuntime hooks are due
+//   run them; hooks-done ───────▶
+//   ◀───── seccomp-listener + fd   an SCMP_ACT_NOTIFY filter is loaded
+//   pass the fd on; seccomp-done ▶
+//   ◀──────────────────── ready    set up; only execve is left
 //   then, per command:
 //   create:  save state.json, pid file;
-//            created ─────────────────────▶ disarm PDEATHSIG, close the socket, block
-//            ◀─────────────────────── EOF   on exec.fifo until `skiff start` reads it
+//            created ───────────▶  disarm PDEATHSIG, close the socket, block
+//            ◀───────────── EOF    on exec.fifo until `skiff start` reads it
 //   run:     save state.json;
-//            start ───────────────────────▶ disarm PDEATHSIG, execve
-//            ◀─────────────────────── EOF   (close-on-exec: the program runs)
-//   exec:    ◀─────────────────────── EOF   the child execs right after "ready"
+//            start ─────────────▶  disarm PDEATHSIG, execve
+//            ◀───────────── EOF    (close-on-exec: the program runs)
+//   exec:    ◀───────────── EOF    the child execs right after "ready"
 //
 // At any point the child may send `error` (step, errno, message) instead, then exits:
 // skiff reports it as the command's error. Skiff's side ends a handshake by closing the
@@ -100,7 +100,9 @@ enum SyncMessage: Equatable {
             return .error(ChildError(step: fields[2], code: code, message: fields[3]))
         default:
             guard fields.count == 1 else { throw bad() }
-            let plain: [SyncMessage] = [.pty, .hooks, .hooksDone, .seccompListener, .seccompDone, .ready, .created, .start]
+            let plain: [SyncMessage] = [
+                .pty, .hooks, .hooksDone, .seccompListener, .seccompDone, .ready, .created, .start,
+            ]
             guard let m = plain.first(where: { $0.name == fields[0] }) else { throw bad() }
             return m
         }
@@ -114,7 +116,11 @@ struct ChildError: Error, Equatable {
     var code: Int32
     var message: String
 
-    init(step: String, code: Int32, message: String) { self.step = step; self.code = code; self.message = message }
+    init(step: String, code: Int32, message: String) {
+        self.step = step
+        self.code = code
+        self.message = message
+    }
 
     init(_ error: Error, step: String) {
         let e = error as? SkiffError
@@ -130,7 +136,9 @@ struct SyncSocket {
 
     static func pair() throws -> (parent: SyncSocket, child: SyncSocket) {
         var fds: [Int32] = [0, 0]
-        try sys("socketpair") { socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) }
+        try sys("socketpair") {
+            socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds)
+        }
         return (SyncSocket(fd: fds[0]), SyncSocket(fd: fds[1]))
     }
 
@@ -141,7 +149,10 @@ struct SyncSocket {
         if passed >= 0 {
             try sys("handshake: send \(message.name)") { sk_send_fd(fd, passed, bytes, bytes.count) }
         } else {
-            try sys("handshake: send \(message.name)") { Int32(truncatingIfNeeded: Glibc.send(fd, bytes, bytes.count, Int32(MSG_NOSIGNAL))) }
+            try sys(
+                "handshake: send "
+                    + "\(message.name)"
+            ) { Int32(truncatingIfNeeded: Glibc.send(fd, bytes, bytes.count, Int32(MSG_NOSIGNAL))) }
         }
     }
 
@@ -156,7 +167,10 @@ struct SyncSocket {
         if len < 0 { throw SkiffError("handshake: receive: \(errnoText())", code: errno) }
         if len == 0 { return nil }
         let message = try SyncMessage.decode(Array(buf[0..<len]))
-        if passed >= 0 && !message.carriesFd { Glibc.close(passed); passed = -1 }
+        if passed >= 0 && !message.carriesFd {
+            Glibc.close(passed)
+            passed = -1
+        }
         return (message, passed >= 0 ? passed : nil)
     }
 
@@ -166,7 +180,9 @@ struct SyncSocket {
     @discardableResult
     func expect(_ expected: SyncMessage) throws -> (SyncMessage, Int32?) {
         guard let (message, passed) = try receive() else {
-            throw SkiffError("handshake: the other side closed the socket while \"\(expected.name)\" was expected", code: EPIPE)
+            throw SkiffError(
+                "handshake: the other side closed the socket while \"\(expected.name)\" was "
+                    + "expected", code: EPIPE)
         }
         if case .error(let e) = message { throw e.skiffError }
         guard message.name == expected.name else {
@@ -223,7 +239,8 @@ enum ChildExit {
     /// init.error's content: what `fail` wrote there, if anything.
     static func readReport(_ path: String) -> ChildError? {
         guard let bytes = readFile(path), !bytes.isEmpty,
-              case .error(let e)? = try? SyncMessage.decode(bytes) else { return nil }
+            case .error(let e)? = try? SyncMessage.decode(bytes)
+        else { return nil }
         return e
     }
 }

@@ -23,7 +23,9 @@ enum Terminal {
             defer { root.close() }
             // The bind goes through /proc/self/fd: that must be the container's procfs
             // itself (nothing may be mounted inside /proc, Rootfs.refuseInsideProc).
-            let procSelfFd = try sys("open /proc/self/fd") { open("/proc/self/fd", SK_O_PATH | O_DIRECTORY | O_CLOEXEC) }
+            let procSelfFd = try sys("open /proc/self/fd") {
+                open("/proc/self/fd", SK_O_PATH | O_DIRECTORY | O_CLOEXEC)
+            }
             defer { close(procSelfFd) }
             try requireFilesystem(procSelfFd, FSMagic.proc, "/proc/self/fd before binding /dev/console")
             // Whatever the image left at /dev/console (a symlink, say) goes first.
@@ -32,7 +34,8 @@ enum Terminal {
             close(dev)
             let console = try root.createFile("/dev/console", mode: 0o600)
             defer { close(console) }
-            try mountFS(procFdPath(peer), procFdPath(console), nil, SK_MS_BIND, nil, what: "console", shown: "/dev/console")
+            try mountFS(
+                procFdPath(peer), procFdPath(console), nil, SK_MS_BIND, nil, what: "console", shown: "/dev/console")
         }
         // The caller made this process a session leader first thing (setsid, without a
         // controlling tty): the pty peer becomes that session's controlling terminal.
@@ -67,14 +70,23 @@ enum Terminal {
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { close(fd); throw SkiffError("--console-socket \(path): path too long") }
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            close(fd)
+            throw SkiffError("--console-socket \(path): path too long")
+        }
         withUnsafeMutableBytes(of: &addr.sun_path) { buf in
             for (i, b) in bytes.enumerated() { buf[i] = b }
         }
         let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
-        if rc != 0 { let e = errno; close(fd); throw SkiffError("--console-socket \(path): \(errnoText(e))") }
+        if rc != 0 {
+            let e = errno
+            close(fd)
+            throw SkiffError("--console-socket \(path): \(errnoText(e))")
+        }
         return fd
     }
 }

@@ -6,7 +6,10 @@ import Glibc
 import SkiffSpec
 
 public struct QuickRunOptions {
-    public enum SeccompChoice { case defaultProfile, unconfined, file(String) }
+    public enum SeccompChoice {
+        case defaultProfile, unconfined
+        case file(String)
+    }
 
     public var rootfs = ""
     public var command: [String] = []
@@ -25,7 +28,7 @@ public struct QuickRunOptions {
     public var cpus: Double?
     public var pidsLimit: Int64?
     public var network = "bridge"
-    public var publish: [String] = []   // -p, Network/ContainerNetwork.swift
+    public var publish: [String] = [] // -p, Network/ContainerNetwork.swift
     public var dns: [String] = []
     public var addHosts: [String] = []
     public var capAdd: [String] = []
@@ -46,7 +49,8 @@ public enum QuickRun {
     /// Docker's default capability set.
     public static let defaultCapabilities = [
         "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
-        "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+        "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",
+        "CAP_AUDIT_WRITE",
     ]
 
     /// Docker's masked and read-only paths.
@@ -83,7 +87,9 @@ public enum QuickRun {
         var caps = Set(defaultCapabilities)
         // As docker does: drops first (ALL empties the set), then adds.
         for c in o.capDrop { if c.uppercased() == "ALL" { caps.removeAll() } else { caps.remove(capName(c)) } }
-        for c in o.capAdd { if c.uppercased() == "ALL" { caps.formUnion(LinuxCapabilities.knownNames) } else { caps.insert(capName(c)) } }
+        for c in o.capAdd {
+            if c.uppercased() == "ALL" { caps.formUnion(LinuxCapabilities.knownNames) } else { caps.insert(capName(c)) }
+        }
         let capList = caps.sorted()
         process.capabilities = LinuxCapabilities(bounding: capList, effective: capList, permitted: capList)
         process.noNewPrivileges = o.noNewPrivileges
@@ -93,12 +99,17 @@ public enum QuickRun {
         var mounts = spec.mounts ?? []
         var namedVolumes: [String] = []
         for v in o.volumes {
-            if let (mount, name) = try Volumes.namedVolumeMount(v, dataRoot: o.dataRoot) { mounts.append(mount); namedVolumes.append(name); continue }
+            if let (mount, name) = try Volumes.namedVolumeMount(v, dataRoot: o.dataRoot) {
+                mounts.append(mount)
+                namedVolumes.append(name)
+                continue
+            }
             mounts.append(try volume(v))
         }
         for t in o.tmpfs {
             guard t.hasPrefix("/") else { throw SkiffError("--tmpfs \(t): must be an absolute path in the container") }
-            mounts.append(Mount(destination: t, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"]))
+            mounts.append(
+                Mount(destination: t, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"]))
         }
         spec.mounts = mounts
 
@@ -149,7 +160,9 @@ public enum QuickRun {
         }
         var options = ["rbind"]
         if parts.count == 3 {
-            guard parts[2] == "ro" || parts[2] == "rw" else { throw SkiffError("--volume \(v): unknown mode \"\(parts[2])\" (ro or rw)") }
+            guard parts[2] == "ro" || parts[2] == "rw" else {
+                throw SkiffError("--volume \(v): unknown mode \"\(parts[2])\" (ro or rw)")
+            }
             options.append(parts[2])
         }
         guard fileExists(parts[0]) else { throw SkiffError("--volume \(v): \(parts[0]): \(errnoText())") }
@@ -162,9 +175,17 @@ public enum QuickRun {
         for u in ulimits {
             let kv = u.split(separator: "=", maxSplits: 1)
             let values = kv.count == 2 ? kv[1].split(separator: ":").compactMap { UInt64($0) } : []
-            guard kv.count == 2, values.count == 1 || values.count == 2 else { throw SkiffError("--ulimit \(u): expected NAME=SOFT[:HARD]") }
+            guard kv.count == 2, values.count == 1 || values.count == 2 else {
+                throw SkiffError(
+                    "--ulimit \(u): "
+                        + "expected NAME=SOFT[:HARD]")
+            }
             let type = "RLIMIT_" + kv[0].uppercased()
-            guard ProcessSetup.rlimitResource(type) != nil else { throw SkiffError("--ulimit \(u): unknown limit \"\(kv[0])\"") }
+            guard ProcessSetup.rlimitResource(type) != nil else {
+                throw SkiffError(
+                    "--ulimit \(u): unknown limit "
+                        + "\"\(kv[0])\"")
+            }
             out.removeAll { $0.type == type }
             out.append(POSIXRlimit(type: type, hard: values.last!, soft: values[0]))
         }
@@ -180,11 +201,17 @@ public enum QuickRun {
     static func resolveUser(_ text: String, rootfs: String) throws -> User {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         let passwd = imageFile(rootfs, "/etc/passwd") ?? ""
-        var uid: UInt32?, gid: UInt32?
-        if let n = UInt32(parts[0]) { uid = n } else {
+        var uid: UInt32?
+        var gid: UInt32?
+        if let n = UInt32(parts[0]) {
+            uid = n
+        } else {
             for line in passwd.split(separator: "\n") {
                 let f = line.split(separator: ":", omittingEmptySubsequences: false)
-                if f.count >= 4, f[0] == parts[0] { uid = UInt32(f[2]); gid = UInt32(f[3]) }
+                if f.count >= 4, f[0] == parts[0] {
+                    uid = UInt32(f[2])
+                    gid = UInt32(f[3])
+                }
             }
         }
         guard let u = uid else { throw SkiffError("--user \(text): no user \"\(parts[0])\" in \(rootfs)/etc/passwd") }

@@ -62,11 +62,15 @@ struct CapabilityPlan {
         inheritable = try numbers(caps?.inheritable, "inheritable")
         ambient = try numbers(caps?.ambient, "ambient")
         if let stray = effective.first(where: { !permitted.contains($0) }) {
-            throw SkiffError("\(field).effective: \(Self.name(stray)) is not in the permitted set (the kernel requires effective ⊆ permitted)")
+            throw SkiffError(
+                "\(field).effective: \(Self.name(stray)) is not in the permitted set (the kernel "
+                    + "requires effective ⊆ permitted)")
         }
         for cap in ambient where !(permitted.contains(cap) && inheritable.contains(cap)) {
             // The kernel refuses such an ambient capability; runc warns and goes on.
-            Log.debug("\(field).ambient: \(Self.name(cap)) ignored: an ambient capability must also be permitted and inheritable")
+            Log.debug(
+                "\(field).ambient: \(Self.name(cap)) ignored: an ambient capability must also be permitted "
+                    + "and inheritable")
         }
         ambient = ambient.filter { permitted.contains($0) && inheritable.contains($0) }
     }
@@ -104,8 +108,13 @@ struct CapabilityPlan {
 
     /// Step 5: exactly the spec's sets (plus `extra`), then the ambient ones.
     func apply() throws {
-        let eff = Array(Set(effective + extra)).sorted(), perm = Array(Set(permitted + extra)).sorted()
-        try Explain.step("set capabilities", "capset(effective=\(Self.names(eff)), permitted=\(Self.names(perm)), inheritable=\(Self.names(inheritable)))") {
+        let eff = Array(Set(effective + extra)).sorted()
+        let perm = Array(Set(permitted + extra)).sorted()
+        try Explain.step(
+            "set capabilities",
+            "capset(effective=\(Self.names(eff)), permitted=\(Self.names(perm)), "
+                + "inheritable=\(Self.names(inheritable)))"
+        ) {
             try Self.capset(effective: eff, permitted: perm, inheritable: inheritable)
         }
         // Whatever ambient set skiff inherited is cleared; then the spec's is raised. One
@@ -125,7 +134,8 @@ struct CapabilityPlan {
     /// seccomp filter is in place skiff writes nothing more).
     func explainDrop() {
         if extra.isEmpty { return }
-        Explain.note("drop capabilities", "capset(effective=\(Self.names(effective)), permitted=\(Self.names(permitted)))")
+        Explain.note(
+            "drop capabilities", "capset(effective=\(Self.names(effective)), permitted=\(Self.names(permitted)))")
     }
 
     /// Give up `extra` (after the seccomp filter is loaded, right before execve).
@@ -137,7 +147,8 @@ struct CapabilityPlan {
     private static func capset(effective: [Int], permitted: [Int], inheritable: [Int]) throws {
         guard let caps = cap_init() else { throw SkiffError("process.capabilities: cap_init: \(errnoText())") }
         defer { cap_free(UnsafeMutableRawPointer(caps)) }
-        for (flag, list) in [(CAP_EFFECTIVE, effective), (CAP_PERMITTED, permitted), (CAP_INHERITABLE, inheritable)] where !list.isEmpty {
+        for (flag, list) in [(CAP_EFFECTIVE, effective), (CAP_PERMITTED, permitted), (CAP_INHERITABLE, inheritable)]
+        where !list.isEmpty {
             let values = list.map { cap_value_t($0) }
             guard cap_set_flag(caps, flag, Int32(values.count), values, CAP_SET) == 0 else {
                 throw SkiffError("process.capabilities: cap_set_flag: \(errnoText())")
@@ -148,7 +159,9 @@ struct CapabilityPlan {
         // The usual reason: asking for a capability skiff itself does not hold.
         let missing = permitted.filter { !currentPermitted().contains($0) }
         if e == EPERM && !missing.isEmpty {
-            throw SkiffError("process.capabilities.permitted: skiff does not hold \(missing.map(name).joined(separator: ", ")), so it cannot give it")
+            throw SkiffError(
+                "process.capabilities.permitted: skiff does not hold "
+                    + "\(missing.map(name).joined(separator: ", ")), so it cannot give it")
         }
         throw SkiffError("process.capabilities: capset: \(errnoText(e))")
     }

@@ -52,8 +52,11 @@ public enum ExeProtection {
         let copy = try readOnly ?? sealedCopyOfSelf()
         flushStdio()
         let cArgs = arguments.map { strdup($0) } + [nil]
-        Explain.note("protect binary", readOnly != nil ? "execveat(read-only bind mount of /proc/self/exe)"
-                                                       : "execveat(sealed memfd copy of /proc/self/exe)")
+        Explain.note(
+            "protect binary",
+            readOnly != nil
+                ? "execveat(read-only bind mount of /proc/self/exe)"
+                : "execveat(sealed memfd copy of /proc/self/exe)")
         _ = sk_execveat_fd(copy, cArgs)
         let e = errno
         close(copy)
@@ -88,8 +91,14 @@ public enum ExeProtection {
         let tree = sk_open_tree(AT_FDCWD, "/proc/self/exe", SK_OPEN_TREE_CLONE)
         if tree < 0 { return nil }
         let ro = SK_MOUNT_ATTR_RDONLY | SK_MOUNT_ATTR_NOSUID | SK_MOUNT_ATTR_NODEV
-        guard sk_mount_setattr(tree, 0, ro, 0, 0) == 0 else { close(tree); return nil }
-        Explain.note("protect binary", "open_tree(/proc/self/exe, OPEN_TREE_CLONE) + mount_setattr(RDONLY), never attached (\(Explain.formatMillis(Double(monotonicNanos() - start) / 1e6)) ms)")
+        guard sk_mount_setattr(tree, 0, ro, 0, 0) == 0 else {
+            close(tree)
+            return nil
+        }
+        let ms = Explain.formatMillis(Double(monotonicNanos() - start) / 1e6)
+        Explain.note(
+            "protect binary",
+            "open_tree(/proc/self/exe, OPEN_TREE_CLONE) + mount_setattr(RDONLY), never attached (\(ms) ms)")
         return tree
     }
 
@@ -103,12 +112,23 @@ public enum ExeProtection {
         defer { close(exe) }
         let memfd = sk_memfd_create("skiff")
         if memfd < 0 { throw fail("memfd_create") }
-        let copied = Explain.step("protect binary", "memfd_create(\"skiff\") + sendfile(/proc/self/exe)", result: { "\($0) bytes" }) {
+        // swift-format-ignore: OnlyOneTrailingClosureArgument
+        let copied = Explain.step(
+            "protect binary", "memfd_create(\"skiff\") + sendfile(/proc/self/exe)", result: { "\($0) bytes" }
+        ) {
             sk_copy_fd(memfd, exe)
         }
-        if copied <= 0 { let e = fail("copy /proc/self/exe"); close(memfd); throw e }
+        if copied <= 0 {
+            let e = fail("copy /proc/self/exe")
+            close(memfd)
+            throw e
+        }
         let sealed = Explain.step("seal binary", "fcntl(F_ADD_SEALS, SEAL|SHRINK|GROW|WRITE)") { sk_seal_all(memfd) }
-        if sealed != 0 { let e = fail("seal the copy"); close(memfd); throw e }
+        if sealed != 0 {
+            let e = fail("seal the copy")
+            close(memfd)
+            throw e
+        }
         return memfd
     }
 }

@@ -51,7 +51,9 @@ struct SeccompFilter {
         for arch in config.architectures ?? [] {
             let token = seccomp_arch_resolve_name(Self.libseccompName(arch))
             if token == 0 {
-                throw SkiffError("linux.seccomp.architectures: \(arch.rawValue) is not supported by libseccomp \(libseccompVersion())")
+                throw SkiffError(
+                    "linux.seccomp.architectures: \(arch.rawValue) is not supported by libseccomp "
+                        + "\(libseccompVersion())")
             }
             let rc = seccomp_arch_add(ctx, token)
             if rc != 0 && rc != -EEXIST { try Self.check(rc, "linux.seccomp.architectures: add \(arch.rawValue)") }
@@ -66,7 +68,9 @@ struct SeccompFilter {
             case .specAllow:
                 try Self.check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1), "linux.seccomp.flags: \(flag.rawValue)")
             case .waitKillableRecv:
-                throw SkiffError("linux.seccomp.flags: \(flag.rawValue) needs libseccomp 2.6 (this is \(libseccompVersion()))")
+                throw SkiffError(
+                    "linux.seccomp.flags: \(flag.rawValue) needs libseccomp 2.6 (this is "
+                        + "\(libseccompVersion()))")
             }
         }
 
@@ -83,7 +87,9 @@ struct SeccompFilter {
             // init hands the listener fd to skiff with sendmsg once the filter is loaded:
             // a notified sendmsg would wait for an agent that never gets the fd.
             if rule.action == .notify && rule.names.contains("sendmsg") {
-                throw SkiffError("linux.seccomp.syscalls[\(i)]: SCMP_ACT_NOTIFY cannot be used for sendmsg (it hands the listener to the agent)")
+                throw SkiffError(
+                    "linux.seccomp.syscalls[\(i)]: SCMP_ACT_NOTIFY cannot be used for sendmsg (it "
+                        + "hands the listener to the agent)")
             }
             for name in rule.names {
                 let nr = seccomp_syscall_resolve_name(name)
@@ -116,8 +122,9 @@ struct SeccompFilter {
         defer { close(fd) }
         try Self.check(seccomp_export_bpf(ctx, fd), "linux.seccomp: generate the BPF program")
         lseek(fd, 0, SEEK_SET)
-        return SeccompProgram(instructions: readAll(fd), ruleCount: ruleCount, usesNotify: usesNotify,
-                              flags: SeccompProgram.kernelFlags(flags))
+        return SeccompProgram(
+            instructions: readAll(fd), ruleCount: ruleCount, usesNotify: usesNotify,
+            flags: SeccompProgram.kernelFlags(flags))
     }
 
     /// libseccomp returns -errno.
@@ -157,7 +164,9 @@ struct SeccompFilter {
     /// is compared twice, which libseccomp cannot AND. This is runc's reading.
     static func conditionSets(_ args: [LinuxSeccompArg]) -> [[scmp_arg_cmp]] {
         // For SCMP_CMP_MASKED_EQ, value is the mask and valueTwo the expected result.
-        let all = args.map { scmp_arg_cmp(arg: UInt32($0.index), op: compare($0.op), datum_a: $0.value, datum_b: $0.valueTwo ?? 0) }
+        let all = args.map {
+            scmp_arg_cmp(arg: UInt32($0.index), op: compare($0.op), datum_a: $0.value, datum_b: $0.valueTwo ?? 0)
+        }
         let indexes = args.map(\.index)
         return Set(indexes).count == indexes.count ? [all] : all.map { [$0] }
     }

@@ -35,7 +35,9 @@ enum SeccompNotify {
     /// In skiff, when init (or an exec'd process) sent `seccompListener` with `fd`:
     /// forward the fd to the agent with the process state, close skiff's copy, and
     /// tell the process to go on. `pid` is the filtered process, `state` the container's.
-    static func forwardListener(_ fd: Int32?, over sock: SyncSocket, seccomp: LinuxSeccomp?, pid: Int32, state: State) throws {
+    static func forwardListener(_ fd: Int32?, over sock: SyncSocket, seccomp: LinuxSeccomp?, pid: Int32, state: State)
+        throws
+    {
         guard let fd else { throw SkiffError("linux.seccomp: the listener fd did not arrive") }
         defer { close(fd) }
         try forward(fd, to: seccomp?.listenerPath ?? "", metadata: seccomp?.listenerMetadata, pid: pid, state: state)
@@ -45,7 +47,9 @@ enum SeccompNotify {
     /// Connect to the agent's unix socket and send it the fd with the process state.
     static func forward(_ fd: Int32, to path: String, metadata: String?, pid: Int32, state: State) throws {
         let field = "linux.seccomp.listenerPath"
-        let sock = try sys("\(field): socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        let sock = try sys("\(field): socket") {
+            socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        }
         defer { close(sock) }
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
@@ -58,7 +62,9 @@ enum SeccompNotify {
             for (i, b) in bytes.enumerated() { raw[i] = b }
         }
         let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(sock, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(sock, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         if rc != 0 { throw SkiffError("\(field) \(path): connect: \(errnoText())") }
         let message = ContainerProcessState(fds: ["seccompFd"], pid: Int(pid), metadata: metadata, state: state)

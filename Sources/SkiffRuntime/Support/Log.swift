@@ -30,7 +30,8 @@ public enum Log {
         let time = rfc3339Now()
         let line: String
         if json {
-            line = JSON.object([("level", .string(lvl.name)), ("msg", .string(msg)), ("time", .string(time))]).serialized(indent: nil)
+            line = JSON.object([("level", .string(lvl.name)), ("msg", .string(msg)), ("time", .string(time))])
+                .serialized(indent: nil)
         } else {
             line = "time=\"\(time)\" level=\(lvl.name) msg=\(JSON.string(msg).serialized(indent: nil))"
         }
@@ -48,8 +49,10 @@ public enum Explain {
 
     /// Time `body` and, when explaining, print "what  call = result (0.4 ms)".
     @discardableResult
-    static func step<T>(_ what: String, _ call: @autoclosure () -> String,
-                        result: (T) -> String? = { _ in nil }, _ body: () throws -> T) rethrows -> T {
+    static func step<T>(
+        _ what: String, _ call: @autoclosure () -> String,
+        result: (T) -> String? = { _ in nil }, _ body: () throws -> T
+    ) rethrows -> T {
         guard enabled else { return try body() }
         let start = monotonicNanos()
         let value = try body()
