@@ -83,6 +83,34 @@ final class SeccompCacheTests: XCTestCase {
         s.assertNothingLeftBehind()
     }
 
+    /// The cache names and checks its files without a cryptographic hash, so a container
+    /// with a seccomp profile never needs libcrypto (loaded only to hash images): with
+    /// libcrypto made unusable, a first run (compile, store) and a second (hit) both work and
+    /// both filter.
+    func testTheCacheWorksWithoutLibcrypto() throws {
+        let s = try Sandbox()
+        let b = try bundle(s, "b", args: ["sh", "-c", "mkdir /tmp/d; echo mkdir=$?"])
+        let lib = try XCTUnwrap(
+            ["/usr/lib/x86_64-linux-gnu/libcrypto.so.3", "/lib/x86_64-linux-gnu/libcrypto.so.3"]
+                .first { FileManager.default.fileExists(atPath: $0) }
+                .map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path })
+        for (id, expected) in [("first", " stored: "), ("second", " hit: ")] {
+            let r = runProgram(
+                "/usr/bin/unshare",
+                [
+                    "--mount", "--propagation", "private", "/bin/sh", "-c",
+                    "mount --bind /dev/null \"$0\" && exec \"$@\"",
+                    lib, Env.skiff, "--root", s.stateRoot, "--explain", "run", "-b", b, id,
+                ], env: s.environment, cwd: s.dir.path)
+            XCTAssertEqual(r.code, 0, r.stderr)
+            XCTAssertEqual(r.out, "mkdir=1", r.stderr)
+            XCTAssertTrue(r.stderr.contains("No space left on device"), r.stderr)
+            XCTAssertTrue(explainLines(r, "seccomp cache").last?.contains(expected) == true, r.stderr)
+        }
+        XCTAssertEqual(cacheFiles(s).count, 1)
+        s.assertNothingLeftBehind()
+    }
+
     /// A cache file someone else could have written, or that is damaged, is rejected
     /// with a warning; the filter is compiled again (and still enforced), and the file
     /// replaced by a sound one, which the next container uses.
