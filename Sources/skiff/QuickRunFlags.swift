@@ -58,7 +58,7 @@ func quickRunOptions(_ args: ParsedArgs, rootfs: String, command: [String]) thro
             throw SkiffError("--env-file \(file): cannot read")
         }
         for line in text.split(separator: "\n") {
-            let l = line.trimmingSpaces
+            let l = line.trimmingWhitespace()
             if l.isEmpty || l.hasPrefix("#") { continue }
             if l.contains("=") {
                 o.env.append(l)
@@ -110,12 +110,4 @@ func quickRunOptions(_ args: ParsedArgs, rootfs: String, command: [String]) thro
     o.ulimits = args.all("ulimit")
     o.initProcess = args.bool("init")
     return o
-}
-
-extension Substring {
-    var trimmingSpaces: String {
-        String(
-            drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }
-                .reversed())
-    }
 }
