@@ -113,11 +113,7 @@ public struct Image {
 
     /// GOARCH names, as image configs spell architectures.
     public static var hostArchitecture: String {
-        var u = utsname()
-        uname(&u)
-        let machine = withUnsafePointer(to: u.machine) {
-            $0.withMemoryRebound(to: CChar.self, capacity: 65) { String(cString: $0) }
-        }
+        let machine = Uname.current().machine
         switch machine {
         case "x86_64": return "amd64"
         case "aarch64": return "arm64"

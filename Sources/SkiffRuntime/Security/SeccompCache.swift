@@ -65,14 +65,10 @@ struct SeccompCache {
         var profile = config
         profile.listenerPath = nil
         profile.listenerMetadata = nil
-        var u = utsname()
-        uname(&u)
-        func text<T>(_ field: T) -> String {
-            withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        }
+        let u = Uname.current()
         let facts = [
-            "skiff seccomp cache \(Self.formatVersion)", "skiff \(skiffVersion)", "machine \(text(u.machine))",
-            "kernel \(text(u.release))", "libseccomp \(libseccompVersion())",
+            "skiff seccomp cache \(Self.formatVersion)", "skiff \(skiffVersion)", "machine \(u.machine)",
+            "kernel \(u.release)", "libseccomp \(libseccompVersion())",
         ]
         return facts.joined(separator: "\n") + "\n" + JSONCodec.encode(profile)
     }

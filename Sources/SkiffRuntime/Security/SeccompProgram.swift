@@ -51,23 +51,20 @@ struct SeccompProgram: Equatable {
     /// The program for `config`: from the cache in `stateRoot` when it holds a sound
     /// one, else compiled with libseccomp (and then cached). Runs in skiff, before the
     /// clone; a bad profile fails here, before anything is made.
-    static func prepare(_ config: LinuxSeccomp, stateRoot: String?) throws -> SeccompProgram {
-        let cache = stateRoot.map { SeccompCache(stateRoot: $0) }
-        let key = cache.map { $0.key(for: config) }
-        if let cache, let key {
-            switch cache.lookup(key) {
-            case .hit(let program):
-                Explain.note(
-                    "seccomp cache",
-                    "hit: \(cache.path(key)) (\(program.ruleCount) rules, \(program.instructionCount) BPF instructions)"
-                )
-                return program
-            case .miss:
-                Explain.note("seccomp cache", "miss: \(cache.path(key)), compiling")
-            case .rejected(let why):
-                Log.warn("seccomp cache: \(cache.path(key)): \(why); not used, compiling the filter again")
-                Explain.note("seccomp cache", "rejected: \(cache.path(key)): \(why); compiling")
-            }
+    static func prepare(_ config: LinuxSeccomp, stateRoot: String) throws -> SeccompProgram {
+        let cache = SeccompCache(stateRoot: stateRoot)
+        let key = cache.key(for: config)
+        switch cache.lookup(key) {
+        case .hit(let program):
+            Explain.note(
+                "seccomp cache",
+                "hit: \(cache.path(key)) (\(program.ruleCount) rules, \(program.instructionCount) BPF instructions)")
+            return program
+        case .miss:
+            Explain.note("seccomp cache", "miss: \(cache.path(key)), compiling")
+        case .rejected(let why):
+            Log.warn("seccomp cache: \(cache.path(key)): \(why); not used, compiling the filter again")
+            Explain.note("seccomp cache", "rejected: \(cache.path(key)): \(why); compiling")
         }
         let compile = { () throws -> SeccompProgram in
             let filter = try SeccompFilter(config)
@@ -77,13 +74,11 @@ struct SeccompProgram: Equatable {
         let program = try Explain.step(
             "seccomp compile", "libseccomp, \(config.syscalls?.count ?? 0) entries in linux.seccomp.syscalls",
             result: { (p: SeccompProgram) in "\(p.instructionCount) BPF instructions" }, compile)
-        if let cache, let key {
-            do {
-                try cache.store(program, key: key)
-                Explain.note("seccomp cache", "stored: \(cache.path(key))")
-            } catch {
-                Log.debug("seccomp cache: not stored: \(error)") // only the next start pays for it
-            }
+        do {
+            try cache.store(program, key: key)
+            Explain.note("seccomp cache", "stored: \(cache.path(key))")
+        } catch {
+            Log.debug("seccomp cache: not stored: \(error)") // only the next start pays for it
         }
         return program
     }

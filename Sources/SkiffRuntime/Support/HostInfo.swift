@@ -52,16 +52,12 @@ public struct HostInfo {
 
 extension Runtime {
     public func hostInfo() -> HostInfo {
-        var u = utsname()
-        uname(&u)
-        func field<T>(_ v: T) -> String {
-            withUnsafeBytes(of: v) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        }
+        let u = Uname.current()
         var counts: [ContainerStatus: Int] = [:]
         let ids = store.ids()
         for id in ids { if let (_, s) = try? summary(id: id) { counts[s, default: 0] += 1 } }
         return HostInfo(
-            kernel: "\(field(u.sysname)) \(field(u.release)) \(field(u.machine))",
+            kernel: "\(u.sysname) \(u.release) \(u.machine)",
             cpus: sysconf(Int32(_SC_NPROCESSORS_ONLN)),
             memory: hostMemory(),
             cgroupV2: Cgroup.available,
