@@ -523,6 +523,33 @@ final class DeviceControlTests: XCTestCase {
         s.assertNothingLeftBehind()
     }
 
+    /// The v1 devices cgroup allows what every container needs, as the BPF program does:
+    /// with the spec's usual "deny all" first rule alone, a container could not open
+    /// /dev/null, and a quick-run (whose init opens /dev/null for stdin) did not start.
+    func testH2WithoutCgroupV2TheDefaultDevicesStillOpen() throws {
+        let s = try Sandbox()
+        guard runProgram("/usr/bin/stat", ["-fc", "%T", unified]).out == "cgroup2fs",
+            FileManager.default.fileExists(atPath: "/sys/fs/cgroup/devices/devices.allow"),
+            let rootfs = Env.rootfs
+        else {
+            throw XCTSkip("needs a hybrid host (cgroup2 at \(unified) and the v1 devices controller)")
+        }
+        let probe =
+            "echo x > /dev/null && head -c 3 /dev/zero | wc -c && head -c 3 /dev/urandom | wc -c "
+            + "&& : < /dev/full && ls /dev/pts/ptmx"
+        let b = try s.bundle("b", args: ["sh", "-c", probe])
+        let skiff = "\(Env.skiff) --root \(s.stateRoot)"
+        let script = """
+            mount -t tmpfs cover \(unified) || exit 9
+            \(skiff) run -b \(b) null-run
+            SKIFF_DATA=\(s.dataRoot) \(skiff) run --rm --network none --rootfs \(rootfs) echo quick-run </dev/null
+            """
+        let r = runProgram("/usr/bin/unshare", ["--mount", "sh", "-c", script])
+        XCTAssertEqual(r.out, "3\n3\n/dev/pts/ptmx\nquick-run", "stderr: \(r.stderr)")
+        XCTAssertEqual(r.code, 0)
+        s.assertNothingLeftBehind()
+    }
+
     /// With cgroup v2 (the VM, or this host's unified hierarchy) the BPF program denies it.
     func testH2DeviceProgramDeniesTheHostDisk() throws {
         let s = try Sandbox()

@@ -9,7 +9,8 @@
 //
 //   mkdir /sys/fs/cgroup/devices/skiff/<cgroup name>
 //   echo 'a *:* rwm' > devices.deny          (the default spec's first rule: deny all)
-//   echo 'c 1:3 rwm' > devices.allow         (each later rule, in order)
+//   echo 'c 1:3 rwm' > devices.allow         (each later rule, in order, with the default
+//                                             devices: DeviceFilter.effectiveRules)
 //   echo <init pid>  > cgroup.procs          (before init runs any of the container's setup)
 //
 // Where neither exists, `create` refuses: running without device rules would be a
@@ -44,14 +45,18 @@ enum DeviceCgroupV1 {
     static var available: Bool { !mountPoint.isEmpty }
 
     /// The lines to write, in order: (file, line). The v1 controller keeps an allow list
-    /// per cgroup; a rule for every device ("a") replaces the whole list.
+    /// per cgroup; a rule for every device ("a") replaces the whole list. The rules are the
+    /// BPF program's (DeviceFilter.effectiveRules): the spec's, with the devices every
+    /// container needs (/dev/null, zero, tty, pts...) allowed after its last "all" rule, as
+    /// runc does on v1 too. Without them the usual first rule, deny all, leaves a container
+    /// that cannot even open /dev/null.
     static func lines(_ rules: [LinuxDeviceCgroup]) -> [(file: String, line: String)] {
-        rules.map { r in
-            let type = r.type ?? "a"
-            let major = r.major.map(String.init) ?? "*"
-            let minor = r.minor.map(String.init) ?? "*"
-            let access = r.access ?? "rwm"
-            let line = type == "a" ? "a *:* \(access)" : "\(type) \(major):\(minor) \(access)"
+        DeviceFilter.effectiveRules(rules).map { r in
+            let access =
+                (r.access & DeviceFilter.accRead != 0 ? "r" : "") + (r.access & DeviceFilter.accWrite != 0 ? "w" : "")
+                + (r.access & DeviceFilter.accMknod != 0 ? "m" : "")
+            let numbers = "\(r.major.map(String.init) ?? "*"):\(r.minor.map(String.init) ?? "*")"
+            let line = r.type == "a" ? "a *:* \(access)" : "\(r.type) \(numbers) \(access)"
             return (r.allow ? "devices.allow" : "devices.deny", line)
         }
     }
