@@ -58,3 +58,41 @@ final class StartupTests: XCTestCase {
         s.assertNothingLeftBehind()
     }
 }
+
+/// The release binary's text starts with the functions a lifecycle runs, in the order of
+/// Sources/skiff/hot-functions.order (Package.swift, scripts/hot-order): the kernel maps text
+/// 64 KiB around each fault, so how many 64 KiB windows hold a hot function is what a `run`
+/// maps (docs/performance.md). scripts/bench measures the memory; this checks the link.
+final class LinkOrderTests: XCTestCase {
+    func testHotFunctionsArePackedAtTheStartOfText() throws {
+        let elf = runProgram("/usr/bin/readelf", ["-lsW", Env.skiff])
+        XCTAssertEqual(elf.code, 0, elf.stderr)
+        if elf.stdout.contains("INTERP") {
+            throw XCTSkip("\(Env.skiff) is a debug build, linked without the order: the release suite runs this")
+        }
+        var address: [Substring: UInt64] = [:]
+        for line in elf.stdout.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            if f.count >= 8, f[3] == "FUNC", let a = UInt64(f[1], radix: 16), a != 0, address[f[7]] == nil {
+                address[f[7]] = a
+            }
+        }
+        let order = try String(
+            contentsOf: repoRoot.appendingPathComponent("Sources/skiff/hot-functions.order"), encoding: .utf8
+        ).split(separator: "\n")
+        let hot = order.compactMap { address[$0] }
+        // Names the code no longer has are ignored by the linker; too many of them and the
+        // file has gone stale: run scripts/hot-order.
+        XCTAssertGreaterThan(order.count, 1000)
+        XCTAssertGreaterThanOrEqual(
+            Double(hot.count), 0.9 * Double(order.count), "hot-functions.order is stale: run scripts/hot-order")
+        let windows = Set(hot.map { $0 >> 16 }).count
+        let all = address.values
+        let textWindows = Int((all.max()! - all.min()!) >> 16) + 1
+        // Packed, the hot functions sit in ~55 % of the windows (the Swift standard library's
+        // 1.6 MB of non-generic code is one section, moved whole); unordered, in ~90 %.
+        XCTAssertLessThan(
+            Double(windows), 0.7 * Double(textWindows),
+            "hot functions in \(windows) of \(textWindows) 64 KiB windows: the order was not applied")
+    }
+}
