@@ -26,6 +26,8 @@ final class ContainerCgroup {
     /// Without a usable cgroup v2 hierarchy: the cgroup v1 devices directory that holds
     /// the device rules (DeviceCgroupV1.swift); `path` is then "".
     private(set) var deviceV1Dir: String?
+    /// Open on its `tasks` file (-1: none): init moves itself in (DeviceCgroupV1.joinSelf).
+    private(set) var deviceV1Tasks: Int32 = -1
 
     private init(path: String, made: [String], devices: [LinuxDeviceCgroup]) {
         self.path = path
@@ -45,16 +47,19 @@ final class ContainerCgroup {
         let (name, _) = try Cgroup.containerPath(spec.linux?.cgroupsPath, id: id, root: root)
         Log.debug("no cgroup v2 for container \(id) (\(why)): device rules go to the cgroup v1 devices controller")
         let cgroup = ContainerCgroup(path: "", made: [], devices: rules)
-        cgroup.deviceV1Dir = try DeviceCgroupV1.create(name, rules: rules)
+        let dir = try DeviceCgroupV1.create(name, rules: rules)
+        cgroup.deviceV1Dir = dir
+        do { cgroup.deviceV1Tasks = try DeviceCgroupV1.openTasks(dir) } catch {
+            DeviceCgroupV1.remove(dir)
+            throw error
+        }
         return cgroup
     }
 
-    /// Right after the clone, before init goes on: put it in the v1 devices cgroup.
-    func adopt(_ pid: Int32) throws {
-        if let dir = deviceV1Dir { try DeviceCgroupV1.join(dir, pid: pid) }
+    deinit {
+        if fd >= 0 { close(fd) }
+        if deviceV1Tasks >= 0 { close(deviceV1Tasks) }
     }
-
-    deinit { if fd >= 0 { close(fd) } }
 
     /// The controllers `events --stats` reads; they are enabled when the hierarchy has them.
     static let statControllers = ["cpu", "memory", "pids", "io"]

@@ -11,7 +11,7 @@
 //   echo 'a *:* rwm' > devices.deny          (the default spec's first rule: deny all)
 //   echo 'c 1:3 rwm' > devices.allow         (each later rule, in order, with the default
 //                                             devices: DeviceFilter.effectiveRules)
-//   echo <init pid>  > cgroup.procs          (before init runs any of the container's setup)
+//   echo 0 > tasks                            (init itself, before any of the container's setup)
 //
 // Where neither exists, `create` refuses: running without device rules would be a
 // container that can read the host's disks (security review, finding H2).
@@ -87,11 +87,22 @@ enum DeviceCgroupV1 {
         }
     }
 
-    /// Move `pid` into the cgroup (init, from skiff, before it lets init go on; or skiff
-    /// exec itself before it clones the new process, which then inherits it).
-    static func join(_ dir: String, pid: Int32) throws {
-        try Explain.step("join cgroup", "write \(dir)/cgroup.procs = \(pid)") {
-            try writeKernelFile(dir + "/cgroup.procs", "\(pid)")
+    /// Open the cgroup's `tasks` file, for a process to move itself in with `joinSelf`.
+    static func openTasks(_ dir: String) throws -> Int32 {
+        try sys("open \(dir)/tasks") { open(dir + "/tasks", O_WRONLY | O_CLOEXEC) }
+    }
+
+    /// Move the calling process into the cgroup whose `tasks` file `fd` is: init, first thing
+    /// after the clone; skiff exec, before it clones the new process (which inherits it).
+    /// Both are single-threaded, so moving the calling thread ("0" in `tasks`) moves the whole
+    /// process. Why not the pid in cgroup.procs: moving a thread group takes the kernel's
+    /// cgroup_threadgroup_rwsem for writing, which waits for an RCU grace period (5-15 ms
+    /// here, every time); the current thread alone needs no such lock (kernel/cgroup,
+    /// cgroup_procs_write_start), and the move takes microseconds. The file was opened by
+    /// skiff as root: the kernel checks the opener's credentials, not the writer's.
+    static func joinSelf(_ fd: Int32, dir: String) throws {
+        try Explain.step("join cgroup", "write \(dir)/tasks = 0 (this process)") {
+            try sys("join the devices cgroup \(dir)") { Glibc.write(fd, "0", 1) == 1 ? 0 : -1 }
         }
     }
 

@@ -188,14 +188,15 @@ public struct Runtime {
         let (initRootfs, stateDirFd) = (overlay?.merged ?? rootfs, foreground ? -1 : dirFd)
         let process = try launcher.start(
             child: { sync, consoleFd in
+                var initOptions = InitOptions(options)
+                initOptions.deviceCgroupV1 = cgroup?.deviceV1Dir.map { ($0, cgroup!.deviceV1Tasks) }
                 var initProcess = InitProcess(
                     id: id, spec: spec, bundle: bundle, rootfs: initRootfs, plan: plan,
-                    options: InitOptions(options), sync: sync, stateDirFd: stateDirFd,
+                    options: initOptions, sync: sync, stateDirFd: stateDirFd,
                     reportFd: reportFd, consoleFd: consoleFd, overlay: overlay)
                 initProcess.run()
             },
             afterClone: { pid in
-                try cgroup?.adopt(pid) // cgroup v1 device rules: before init goes on
                 if plan.isNew(.user) { try UserNamespace.writeIDMappings(pid: pid, linux: spec.linux) }
             },
             whenReady: { pid in

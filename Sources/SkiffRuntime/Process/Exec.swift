@@ -57,7 +57,11 @@ extension Runtime {
             throw SkiffError(
                 "exec: cannot open the container's cgroup \(Cgroup.directory(record.cgroupPath)): \(errnoText())")
         }
-        if let dir = record.deviceCgroupV1 { try DeviceCgroupV1.join(dir, pid: getpid()) } // the clone inherits it
+        if let dir = record.deviceCgroupV1 { // the clone inherits it
+            let tasks = try DeviceCgroupV1.openTasks(dir)
+            defer { close(tasks) }
+            try DeviceCgroupV1.joinSelf(tasks, dir: dir)
+        }
 
         var launcher = Launcher(
             kind: .exec(containerInit: record.pid, namespaces: namespaces), id: id,

@@ -20,6 +20,9 @@ struct InitOptions {
     var stderrFd: Int32 = -1
     /// The seccomp filter, compiled by skiff before the clone (SeccompProgram.swift).
     var seccompProgram: SeccompProgram?
+    /// Without cgroup v2: the cgroup v1 devices directory and an fd on its `tasks` file,
+    /// which init writes itself into before anything else (DeviceCgroupV1.swift).
+    var deviceCgroupV1: (dir: String, tasks: Int32)?
 
     init(_ o: CreateOptions) {
         noPivot = o.noPivot
@@ -99,6 +102,12 @@ struct InitProcess: ChildSetup {
         // Changing credentials clears the setting, so it is armed again after each
         // (and once more at the end, below).
         _ = sk_set_pdeathsig(SIGKILL)
+        // The device rules hold from the start: without cgroup v2, init moves itself into
+        // the v1 devices cgroup before it does anything else (finding H2).
+        if let (dir, tasks) = options.deviceCgroupV1 {
+            try DeviceCgroupV1.joinSelf(tasks, dir: dir)
+            close(tasks)
+        }
         // A session of its own, before anything else: otherwise the caller's terminal
         // stays the container's controlling tty, and a program in the image can open
         // /dev/tty and push keystrokes into the administrator's shell with TIOCSTI
