@@ -186,14 +186,13 @@ public struct Runtime {
         launcher.cgroupPath = cgroup?.path ?? ""
         var record: ContainerRecord?
         let (initRootfs, stateDirFd) = (overlay?.merged ?? rootfs, foreground ? -1 : dirFd)
+        let initBox = InitBox(
+            InitProcess(
+                id: id, spec: spec, bundle: bundle, rootfs: initRootfs, plan: plan, options: InitOptions(options),
+                stateDirFd: stateDirFd, reportFd: reportFd, overlay: overlay))
+        initBox.warmUp()
         let process = try launcher.start(
-            child: { sync, consoleFd in
-                var initProcess = InitProcess(
-                    id: id, spec: spec, bundle: bundle, rootfs: initRootfs, plan: plan,
-                    options: InitOptions(options), sync: sync, stateDirFd: stateDirFd,
-                    reportFd: reportFd, consoleFd: consoleFd, overlay: overlay)
-                initProcess.run()
-            },
+            child: { sync, consoleFd in initBox.run(sync: sync, consoleFd: consoleFd) },
             afterClone: { pid in
                 try cgroup?.adopt(pid) // cgroup v1 device rules: before init goes on
                 if plan.isNew(.user) { try UserNamespace.writeIDMappings(pid: pid, linux: spec.linux) }
