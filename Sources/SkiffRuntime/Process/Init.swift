@@ -55,10 +55,12 @@ final class InitBox {
         for m in spec.mounts ?? [] {
             let opts = MountOptions(m.options ?? [])
             _ = RootfsSetup.mountAttributes(opts.flags)
+            _ = opts.dataString
             _ = FSMagic.of(m.type ?? "")
             _ = lxcfsProcFiles.contains(m.destination)
         }
         _ = FSMagic.of("proc")
+        _ = (Devices.defaults.count, Devices.symlinks.count)
         for r in spec.process?.rlimits ?? [] { _ = ProcessSetup.rlimitResource(r.type) }
     }
 
