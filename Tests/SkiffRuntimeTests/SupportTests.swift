@@ -6,6 +6,52 @@ import XCTest
 @testable import SkiffRuntime
 
 final class SupportTests: XCTestCase {
+    // readAll sizes its buffer from fstat: a file larger than the size hint, a small one,
+    // an empty one and a procfs file (which reports size 0) all come back whole.
+    func testReadAllWholeFilesWhateverTheirSize() throws {
+        let path = "/tmp/skiff-readall-\(getpid())"
+        defer { unlink(path) }
+        for count in [0, 1, 1_234, 65_536, 200_001] {
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+            try writeFileAtomic(path, String(decoding: bytes.map { $0 & 0x7f }, as: UTF8.self))
+            XCTAssertEqual(readFile(path), bytes.map { $0 & 0x7f }, "\(count) bytes")
+        }
+        let status = try XCTUnwrap(readText("/proc/self/status"))
+        XCTAssertTrue(status.hasPrefix("Name:"))
+        XCTAssertTrue(status.hasSuffix("\n"))
+    }
+
+    // tryOpen reports the errno instead of throwing; openIfExists is nil only for what is
+    // not there, and open's error still names the path and the reason.
+    func testRootDirOpenWithoutErrors() throws {
+        let dir = "/tmp/skiff-rootdir-\(getpid())"
+        mkdir(dir, 0o755)
+        mkdir(dir + "/d", 0o755)
+        defer {
+            rmdir(dir + "/d")
+            rmdir(dir)
+        }
+        let root = try RootDir(path: dir)
+        defer { root.close() }
+        XCTAssertEqual(root.tryOpen("/missing"), -ENOENT)
+        XCTAssertNil(try root.openIfExists("/missing"))
+        XCTAssertNil(try root.openIfExists("/missing/below"))
+        let fd = try XCTUnwrap(try root.openIfExists("/d"))
+        close(fd)
+        XCTAssertTrue(root.exists("/d"))
+        XCTAssertFalse(root.exists("/e"))
+        XCTAssertThrowsError(try root.open("/missing")) {
+            let e = $0 as? SkiffError
+            XCTAssertEqual(e?.code, ENOENT)
+            XCTAssertEqual(e?.message, "open /missing in rootfs \(dir): No such file or directory")
+        }
+        let made = try root.mkdirAll("/d/e/f")
+        close(made)
+        XCTAssertTrue(root.exists("/d/e/f"))
+        rmdir(dir + "/d/e/f")
+        rmdir(dir + "/d/e")
+    }
+
     // FIPS 180-2's test vectors.
     func testSHA256KnownDigests() throws {
         XCTAssertEqual(

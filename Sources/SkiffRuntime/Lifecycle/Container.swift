@@ -186,16 +186,15 @@ public struct Runtime {
         launcher.cgroupPath = cgroup?.path ?? ""
         var record: ContainerRecord?
         let (initRootfs, stateDirFd) = (overlay?.merged ?? rootfs, foreground ? -1 : dirFd)
+        var initOptions = InitOptions(options)
+        initOptions.deviceCgroupV1 = cgroup?.deviceV1Dir.map { ($0, cgroup!.deviceV1Tasks) }
+        let initBox = InitBox(
+            InitProcess(
+                id: id, spec: spec, bundle: bundle, rootfs: initRootfs, plan: plan, options: initOptions,
+                stateDirFd: stateDirFd, reportFd: reportFd, overlay: overlay))
+        initBox.warmUp()
         let process = try launcher.start(
-            child: { sync, consoleFd in
-                var initOptions = InitOptions(options)
-                initOptions.deviceCgroupV1 = cgroup?.deviceV1Dir.map { ($0, cgroup!.deviceV1Tasks) }
-                var initProcess = InitProcess(
-                    id: id, spec: spec, bundle: bundle, rootfs: initRootfs, plan: plan,
-                    options: initOptions, sync: sync, stateDirFd: stateDirFd,
-                    reportFd: reportFd, consoleFd: consoleFd, overlay: overlay)
-                initProcess.run()
-            },
+            child: { sync, consoleFd in initBox.run(sync: sync, consoleFd: consoleFd) },
             afterClone: { pid in
                 if plan.isNew(.user) { try UserNamespace.writeIDMappings(pid: pid, linux: spec.linux) }
             },

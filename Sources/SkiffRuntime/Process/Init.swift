@@ -35,6 +35,46 @@ struct InitOptions {
     }
 }
 
+/// An InitProcess made by skiff before the clone, run in place by the child. Building it
+/// copies the Spec, which retains every string and array in it: in the child each retain
+/// is a write, i.e. a copy-on-write copy of the heap page, charged to the container's
+/// memory limit (8 pages for the default spec). Made in skiff, the child only reads it.
+final class InitBox {
+    var initProcess: InitProcess
+    init(_ initProcess: InitProcess) { self.initProcess = initProcess }
+
+    /// Run by skiff right before the clone. The Swift runtime fills its caches lazily: the
+    /// first use of a generic type (Set<Int32>, a dictionary literal...) demangles its name
+    /// (a deep stack), allocates metadata and writes cache slots and locks in the binary's
+    /// data; a `static let` runs its initializer once. Done first in the child, each of
+    /// those is pages copied or made inside the container's memory limit. These are the
+    /// pure steps of init's own code that do so (found with `perf record -e page-faults`
+    /// on init, docs/performance.md): done here, the child finds the caches filled.
+    func warmUp() {
+        let spec = initProcess.spec
+        let keep: Set<Int32> = [-1, -2]
+        _ = keep.contains(0)
+        _ = try? SyncMessage.decode(SyncMessage.go(hostPid: 1).encoded())
+        for m in spec.mounts ?? [] {
+            let opts = MountOptions(m.options ?? [])
+            _ = RootfsSetup.mountAttributes(opts.flags)
+            _ = opts.dataString
+            _ = FSMagic.of(m.type ?? "")
+            _ = lxcfsProcFiles.contains(m.destination)
+        }
+        _ = FSMagic.of("proc")
+        _ = (Devices.defaults.count, Devices.symlinks.count)
+        for r in spec.process?.rlimits ?? [] { _ = ProcessSetup.rlimitResource(r.type) }
+    }
+
+    /// The child's whole life (clone3's child: never returns).
+    func run(sync: SyncSocket, consoleFd: Int32) -> Never {
+        initProcess.sync = sync
+        initProcess.consoleFd = consoleFd
+        initProcess.run()
+    }
+}
+
 struct InitProcess: ChildSetup {
     let id: String
     let spec: Spec
@@ -42,7 +82,9 @@ struct InitProcess: ChildSetup {
     let rootfs: String
     let plan: NamespacePlan
     let options: InitOptions
-    let sync: SyncSocket
+    /// The handshake socket and the console socket's connection are the launcher's, made
+    /// right before the clone: the child sets them (InitBox).
+    var sync = SyncSocket(fd: -1)
     /// SK_O_PATH fd on the state directory: how init reaches exec.fifo after pivot_root.
     /// -1 when skiff itself starts the program (foreground `run`).
     let stateDirFd: Int32
@@ -50,7 +92,7 @@ struct InitProcess: ChildSetup {
     /// once the socket is closed, for `start` to report (Sync.swift).
     let reportFd: Int32
     /// The connection to --console-socket (-1 when none): receives the pty master.
-    let consoleFd: Int32
+    var consoleFd: Int32 = -1
     /// The overlay to mount as the root, if any.
     let overlay: OverlayLayers?
     /// This process's pid as the host sees it (for hook state), sent with "go".
@@ -62,7 +104,7 @@ struct InitProcess: ChildSetup {
 
     init(
         id: String, spec: Spec, bundle: String, rootfs: String, plan: NamespacePlan, options: InitOptions,
-        sync: SyncSocket, stateDirFd: Int32, reportFd: Int32, consoleFd: Int32, overlay: OverlayLayers?
+        stateDirFd: Int32, reportFd: Int32, overlay: OverlayLayers?
     ) {
         self.id = id
         self.spec = spec
@@ -70,10 +112,8 @@ struct InitProcess: ChildSetup {
         self.rootfs = rootfs
         self.plan = plan
         self.options = options
-        self.sync = sync
         self.stateDirFd = stateDirFd
         self.reportFd = reportFd
-        self.consoleFd = consoleFd
         self.overlay = overlay
     }
 

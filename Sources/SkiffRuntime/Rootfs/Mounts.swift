@@ -66,12 +66,16 @@ func mountFS(
     _ source: String?, _ target: String, _ fstype: String?, _ flags: UInt, _ data: String?,
     what: String, shown: String
 ) throws {
-    var call =
-        "mount(\(source.map { "\"\($0)\"" } ?? "NULL"), \"\(shown)\", \(fstype.map { "\"\($0)\"" } ?? "NULL"), "
-        + "\(MountOptions.describe(flags))"
-    if let data { call += ", \"\(data)\"" }
-    call += ")"
-    try Explain.step(what, call) {
+    // Only built for --explain: in the container's init every string is heap pages
+    // written, charged to the container's memory limit.
+    func call() -> String {
+        var call =
+            "mount(\(source.map { "\"\($0)\"" } ?? "NULL"), \"\(shown)\", \(fstype.map { "\"\($0)\"" } ?? "NULL"), "
+            + "\(MountOptions.describe(flags))"
+        if let data { call += ", \"\(data)\"" }
+        return call + ")"
+    }
+    try Explain.step(what, call()) {
         try sys("mount \(source ?? fstype ?? "") on \(shown)") { sk_mount(source, target, fstype, flags, data) }
     }
 }

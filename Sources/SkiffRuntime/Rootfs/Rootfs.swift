@@ -240,11 +240,13 @@ struct RootfsSetup {
     ) throws -> Int32 {
         let recursive = flags & SK_MS_REC != 0
         let (set, rest) = RootfsSetup.mountAttributes(flags & ~(SK_MS_BIND | SK_MS_REC | SK_MS_REMOUNT))
-        let call =
+        // Only built for --explain (as in mountFS).
+        func call() -> String {
             "open_tree(\"\(source ?? shown)\", OPEN_TREE_CLONE\(recursive ? "|AT_RECURSIVE" : "")) + "
-            + "mount_setattr(\(MountOptions.describe(flags & ~(SK_MS_BIND | SK_MS_REC)))) + move_mount(→ "
-            + "\"\(shown)\")"
-        return try Explain.step(what, call) {
+                + "mount_setattr(\(MountOptions.describe(flags & ~(SK_MS_BIND | SK_MS_REC)))) + move_mount(→ "
+                + "\"\(shown)\")"
+        }
+        return try Explain.step(what, call()) {
             let tree = try sys("open_tree \(source ?? shown)") {
                 sk_open_tree(
                     from, source ?? "",

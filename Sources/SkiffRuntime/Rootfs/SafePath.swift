@@ -26,6 +26,15 @@ struct RootDir {
     /// With `noSymlinks`, no component may be a symlink at all (for proc and sysfs
     /// targets, which runc also insists be real directories).
     func open(_ path: String, flags: Int32 = SK_O_PATH, mode: mode_t = 0, noSymlinks: Bool = false) throws -> Int32 {
+        let fd = tryOpen(path, flags: flags, mode: mode, noSymlinks: noSymlinks)
+        if fd >= 0 { return fd }
+        throw openError(path, -fd, noSymlinks: noSymlinks)
+    }
+
+    /// `open` without the error: the fd, or -errno. For the callers that expect a failure
+    /// (is it there yet?): building the error would call strerror, whose locale locks are
+    /// writes in the container's init (pages charged to its memory limit), for nothing.
+    func tryOpen(_ path: String, flags: Int32 = SK_O_PATH, mode: mode_t = 0, noSymlinks: Bool = false) -> Int32 {
         let rel = relative(path)
         let resolve = SK_RESOLVE_IN_ROOT | SK_RESOLVE_NO_MAGICLINKS | (noSymlinks ? SK_RESOLVE_NO_SYMLINKS : 0)
         while true {
@@ -33,25 +42,30 @@ struct RootDir {
             if fd >= 0 { return fd }
             let e = errno
             if e == EAGAIN || e == EINTR { continue }
-            if e == ELOOP && noSymlinks {
-                throw SkiffError(
-                    "\(path) in rootfs \(self.path) is or goes through a symlink; refusing to use it", code: e)
-            }
-            throw SkiffError("open \(path) in rootfs \(self.path): \(errnoText(e))", code: e)
+            return -e
         }
+    }
+
+    private func openError(_ path: String, _ e: Int32, noSymlinks: Bool) -> SkiffError {
+        if e == ELOOP && noSymlinks {
+            return SkiffError(
+                "\(path) in rootfs \(self.path) is or goes through a symlink; refusing to use it", code: e)
+        }
+        return SkiffError("open \(path) in rootfs \(self.path): \(errnoText(e))", code: e)
     }
 
     /// Like `open`, but nil when there is nothing at `path` (ENOENT, ENOTDIR).
     func openIfExists(_ path: String, flags: Int32 = SK_O_PATH) throws -> Int32? {
-        do { return try open(path, flags: flags) } catch let e as SkiffError where e.code == ENOENT || e.code == ENOTDIR
-        {
-            return nil
-        }
+        let fd = tryOpen(path, flags: flags)
+        if fd >= 0 { return fd }
+        if -fd == ENOENT || -fd == ENOTDIR { return nil }
+        throw openError(path, -fd, noSymlinks: false)
     }
 
     /// Does `path` exist inside the root (following symlinks, inside the root)?
     func exists(_ path: String) -> Bool {
-        guard let fd = try? open(path) else { return false }
+        let fd = tryOpen(path)
+        guard fd >= 0 else { return false }
         Glibc.close(fd)
         return true
     }
@@ -61,7 +75,8 @@ struct RootDir {
     /// target does not exist yet (an image's /var/run -> /run without /run) gets its
     /// target created, inside the root, as runc does.
     func mkdirAll(_ path: String, mode: mode_t = 0o755, noSymlinks: Bool = false, depth: Int = 0) throws -> Int32 {
-        if let fd = try? open(path, flags: SK_O_PATH | O_DIRECTORY, noSymlinks: noSymlinks) { return fd }
+        let existing = tryOpen(path, flags: SK_O_PATH | O_DIRECTORY, noSymlinks: noSymlinks)
+        if existing >= 0 { return existing }
         guard depth < 40 else {
             throw SkiffError("mkdir \(path) in rootfs \(self.path): too many symlinks", code: ELOOP)
         }
@@ -70,15 +85,16 @@ struct RootDir {
         for component in relative(path).split(separator: "/") where component != "." {
             let parentPath = prefix.isEmpty ? "/" : prefix
             prefix += "/" + component
-            do {
-                let next = try open(prefix, flags: SK_O_PATH | O_DIRECTORY, noSymlinks: noSymlinks)
+            let next = tryOpen(prefix, flags: SK_O_PATH | O_DIRECTORY, noSymlinks: noSymlinks)
+            if next >= 0 {
                 Glibc.close(parentFd)
                 parentFd = next
                 continue
-            } catch let e as SkiffError where e.code == ELOOP && noSymlinks {
+            }
+            if next == -ELOOP && noSymlinks {
                 Glibc.close(parentFd)
-                throw e
-            } catch {}
+                throw openError(prefix, ELOOP, noSymlinks: true)
+            }
             if component == ".." {
                 Glibc.close(parentFd)
                 throw SkiffError("mkdir \(path) in rootfs: bad path")
@@ -112,7 +128,7 @@ struct RootDir {
     /// Create an empty regular file (and its parents) inside the root, or open the
     /// existing one; never through a symlink in the last component.
     func createFile(_ path: String, mode: mode_t = 0o644) throws -> Int32 {
-        if let fd = try? open(path, flags: SK_O_PATH) {
+        if case let fd = tryOpen(path), fd >= 0 {
             if !isDirectory(fd: fd) { return fd }
             Glibc.close(fd)
             throw SkiffError("create \(path) in rootfs \(self.path): is a directory", code: EISDIR)

@@ -3,9 +3,18 @@
 import Glibc
 
 /// Read an fd to its end.
+/// The buffer is as large as a regular file says it is (+1, to meet the end in the same
+/// read), at most 64 KiB; 4 KiB for what reports no size (procfs, pipes). A fixed 64 KiB
+/// buffer, zeroed, cost the container's init 12 fresh pages inside its memory limit just
+/// to read /etc/passwd (docs/performance.md, "The lowest memory limit").
 func readAll(_ fd: Int32) -> [UInt8] {
     var out: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 65536)
+    var st = stat()
+    var size = 4096
+    if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && st.st_size > 0 {
+        size = min(Int(st.st_size) + 1, 65536)
+    }
+    var buf = [UInt8](repeating: 0, count: size)
     while true {
         let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if n < 0 && errno == EINTR { continue }
