@@ -28,6 +28,8 @@ final class ContainerCgroup {
     private(set) var deviceV1Dir: String?
     /// Open on its `tasks` file (-1: none): init moves itself in (DeviceCgroupV1.joinSelf).
     private(set) var deviceV1Tasks: Int32 = -1
+    /// What init needs to join the v1 devices cgroup itself: its directory and `tasks` fd.
+    var deviceV1Join: (dir: String, tasks: Int32)? { deviceV1Dir.map { ($0, deviceV1Tasks) } }
 
     private init(path: String, made: [String], devices: [LinuxDeviceCgroup]) {
         self.path = path

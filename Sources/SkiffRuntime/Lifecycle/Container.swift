@@ -187,7 +187,7 @@ public struct Runtime {
         var record: ContainerRecord?
         let (initRootfs, stateDirFd) = (overlay?.merged ?? rootfs, foreground ? -1 : dirFd)
         var initOptions = InitOptions(options)
-        initOptions.deviceCgroupV1 = cgroup?.deviceV1Dir.map { ($0, cgroup!.deviceV1Tasks) }
+        initOptions.deviceCgroupV1 = cgroup?.deviceV1Join
         let initBox = InitBox(
             InitProcess(
                 id: id, spec: spec, bundle: bundle, rootfs: initRootfs, plan: plan, options: initOptions,

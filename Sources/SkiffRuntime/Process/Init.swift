@@ -145,8 +145,10 @@ struct InitProcess: ChildSetup {
         // The device rules hold from the start: without cgroup v2, init moves itself into
         // the v1 devices cgroup before it does anything else (finding H2).
         if let (dir, tasks) = options.deviceCgroupV1 {
+            step = "devices cgroup"
             try DeviceCgroupV1.joinSelf(tasks, dir: dir)
             close(tasks)
+            step = "waiting for go"
         }
         // A session of its own, before anything else: otherwise the caller's terminal
         // stays the container's controlling tty, and a program in the image can open
