@@ -351,6 +351,22 @@ final class HookTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("hooks.poststop[1] /bin/false: exit status 1"), r.stderr)
         s.assertNothingLeftBehind()
     }
+
+    /// With --log, what a foreground run logs after the program started (a failing
+    /// poststart hook) goes to the log file, as before it. (Init shares skiff's memory
+    /// until execve, and on its way there it points its own Log.fd at stderr: skiff must
+    /// not take that for its own.)
+    func testForegroundRunKeepsLoggingToTheLogFileAfterExec() throws {
+        let s = try Sandbox()
+        let logFile = s.dir.appendingPathComponent("skiff.log").path
+        let b = try s.bundle(args: ["true"]) { c in c["hooks"] = ["poststart": [["path": "/bin/false"]]] }
+        let r = s.skiff(["--log", logFile, "run", "-b", b, "logged"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertFalse(r.stderr.contains("poststart"), "logged to stderr: \(r.stderr)")
+        let logged = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
+        XCTAssertTrue(logged.contains("hooks.poststart[0] /bin/false: exit status 1"), logged)
+        s.assertNothingLeftBehind()
+    }
 }
 
 final class DescriptorTests: XCTestCase {

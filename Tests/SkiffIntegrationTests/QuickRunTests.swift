@@ -276,7 +276,7 @@ final class ExplainTests: XCTestCase {
         assertInOrder(
             run.stderr,
             [
-                "new process       clone3(CLONE_NEWPID|CLONE_NEWNET|CLONE_NEWNS|CLONE_NEWIPC|CLONE_NEWUTS)",
+                "new process       clone3(CLONE_VM|CLONE_NEWPID|CLONE_NEWNET|CLONE_NEWNS|CLONE_NEWIPC|CLONE_NEWUTS)",
                 "new namespaces    unshare(CLONE_NEWCGROUP)",
                 "hostname          sethostname(\"ex\")",
                 "root filesystem   mount(\"overlay\"",

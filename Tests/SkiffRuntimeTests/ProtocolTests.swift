@@ -8,7 +8,8 @@ import XCTest
 
 final class ProtocolTests: XCTestCase {
     static let every: [SyncMessage] = [
-        .go(hostPid: 4242), .pty, .hooks, .hooksDone, .seccompListener, .seccompDone, .ready, .created, .start,
+        .go(hostPid: 4242), .pty, .ptyDone, .hooks, .hooksDone, .seccompListener, .seccompDone, .ready, .created,
+        .start,
         .error(ChildError(step: "rootfs", code: EACCES, message: "mounts[3] /data: Permission denied")),
     ]
 
@@ -141,21 +142,58 @@ final class ProtocolTests: XCTestCase {
         try child.send(.ready)
         try child.send(.hooks) // after ready: not read by the loop
         var seen: [String] = []
+        let answers: [String: SyncMessage] = ["pty": .ptyDone, "hooks": .hooksDone, "seccomp-listener": .seccompDone]
         // swift-format-ignore: OnlyOneTrailingClosureArgument
-        try skiff.receiveUntilReady(eof: { SkiffError("eof") }) { message, fd in
+        try skiff.receiveUntilReady(first: .go(hostPid: 5), eof: { SkiffError("eof") }) { message, fd in
             seen.append(message.name + (fd == nil ? "" : "+fd"))
             if let fd { close(fd) }
+            return answers[message.name]!
         }
         XCTAssertEqual(seen, ["pty+fd", "hooks", "seccomp-listener+fd"])
         XCTAssertEqual(try skiff.receive()?.0, .hooks)
+        // "go" first, then each answer, in order.
+        for m: SyncMessage in [.go(hostPid: 5), .ptyDone, .hooksDone, .seccompDone] {
+            XCTAssertEqual(try child.receive()?.0, m)
+        }
+    }
+
+    /// `ask` sends and returns the answer in one call; a wrong answer throws, naming both.
+    func testAskReturnsTheAnswer() throws {
+        let (skiff, child) = try pair()
+        try skiff.send(.hooksDone) // already waiting: the answer to the question below
+        XCTAssertEqual(try child.ask(.hooks, expect: .hooksDone).0, .hooksDone)
+        XCTAssertEqual(try skiff.receive()?.0, .hooks)
+        try skiff.send(.start)
+        XCTAssertThrowsError(try child.ask(.ready, expect: .created)) { error in
+            XCTAssertEqual((error as? SkiffError)?.message, "handshake: expected \"created\", received \"start\"")
+        }
+    }
+
+    /// `finish` sends the last message and returns at EOF (init closed its end, or execve did).
+    func testFinishWaitsForTheEndOfTheHandshake() throws {
+        let (skiff, child) = try SyncSocket.pair()
+        defer { skiff.close() }
+        try child.send(.ready) // stands for an answer that must not come: finish refuses it
+        XCTAssertThrowsError(try skiff.finish(.created)) { error in
+            XCTAssertEqual(
+                (error as? SkiffError)?.message, "handshake: expected the end of the handshake, received \"ready\"")
+        }
+        defer { child.close() }
+        _ = shutdown(child.fd, Int32(SHUT_WR)) // the child's end says EOF, and still receives
+        XCTAssertNoThrow(try skiff.finish(.start))
+        XCTAssertEqual(try child.receive()?.0, .created)
+        XCTAssertEqual(try child.receive()?.0, .start)
     }
 
     func testReceiveUntilReadyRejectsWhatOnlySkiffSends() throws {
-        for m: SyncMessage in [.go(hostPid: 3), .hooksDone, .seccompDone, .created, .start] {
+        for m: SyncMessage in [.go(hostPid: 3), .hooksDone, .ptyDone, .seccompDone, .created, .start] {
             let (skiff, child) = try pair()
             try child.send(m)
             XCTAssertThrowsError(
-                try skiff.receiveUntilReady(eof: { SkiffError("eof") }) { _, _ in XCTFail("handled \(m.name)") }
+                try skiff.receiveUntilReady(first: nil, eof: { SkiffError("eof") }) { _, _ in
+                    XCTFail("handled \(m.name)")
+                    return .hooksDone
+                }
             ) { error in
                 XCTAssertEqual(
                     (error as? SkiffError)?.message, "handshake: the child sent \"\(m.name)\", which only skiff sends")
@@ -170,7 +208,12 @@ final class ProtocolTests: XCTestCase {
         try child.send(
             .error(ChildError(step: "rootfs", code: ENOENT, message: "mounts[0] /x: No such file or directory")))
         var handled = 0
-        XCTAssertThrowsError(try skiff.receiveUntilReady(eof: { SkiffError("eof") }) { _, _ in handled += 1 }) {
+        XCTAssertThrowsError(
+            try skiff.receiveUntilReady(first: nil, eof: { SkiffError("eof") }) { _, _ in
+                handled += 1
+                return .hooksDone
+            }
+        ) {
             error in
             XCTAssertEqual((error as? SkiffError)?.message, "mounts[0] /x: No such file or directory")
             XCTAssertEqual((error as? SkiffError)?.code, ENOENT)
@@ -181,7 +224,9 @@ final class ProtocolTests: XCTestCase {
         defer { skiff2.close() }
         child2.close()
         XCTAssertThrowsError(
-            try skiff2.receiveUntilReady(eof: { SkiffError("container init exited during setup") }) { _, _ in }
+            try skiff2.receiveUntilReady(first: nil, eof: { SkiffError("container init exited during setup") }) {
+                _, _ in .hooksDone
+            }
         ) { error in
             XCTAssertEqual((error as? SkiffError)?.message, "container init exited during setup")
         }

@@ -84,6 +84,23 @@ long long sk_mount_id(int fd);
 /// CLONE_INTO_CGROUP. Falls back to clone() where clone3 is missing (and cgroup_fd < 0).
 pid_t sk_clone3(uint64_t flags, int cgroup_fd);
 
+// shared_clone.c: init in skiff's own memory until execve (why, and the rule that makes
+// it safe, are there).
+/// clone3(flags | CLONE_VM) onto a fresh stack: the child waits until a message is on
+/// `sync_fd` (it peeks), then calls entry(context), which must never return. The parent
+/// gets the pid (or -1 and errno; ENOSYS where this is not built, then use sk_clone3).
+pid_t sk_clone3_shared(uint64_t flags, int cgroup_fd, int sync_fd, void (*entry)(void *), void *context);
+/// Send `msg` (with `send_fd` when >= 0) and wait for the answer, never returning in
+/// between: 0 when sent (then *got is the answer's length, 0 for EOF, -1 for an error in
+/// errno, and *passed an fd that came with it, or -1); -1 when the send failed.
+int sk_sync_exchange(int sock, const void *msg, size_t len, int send_fd, void *buf, size_t cap, ssize_t *got,
+                     int *passed);
+/// Send `msg` and _exit(code) at once; returns -1 only if the send failed.
+int sk_send_and_exit(int sock, const void *msg, size_t len, int code);
+/// close(close_fd), then wait until the process behind `pidfd` has exited (pidfd < 0:
+/// do not wait), then close it.
+void sk_close_and_await_exit(int close_fd, int pidfd);
+
 int sk_unshare(int flags);
 int sk_setns(int fd, int nstype);
 int sk_pivot_root(const char *new_root, const char *put_old);

@@ -22,6 +22,8 @@ public struct CreateOptions {
     /// Init's stdout and stderr (the log relay's pipes, Detached.swift); -1: inherited.
     public var stdoutFd: Int32 = -1
     public var stderrFd: Int32 = -1
+    /// run --detach of a bundle: this skiff starts the container right after create.
+    var startsItself = false
     /// Launch again into the existing state directory of a stopped container (start
     /// again, Detached.swift): it is not made, and not removed if the launch fails.
     public var reuseStateDir = false
@@ -184,6 +186,14 @@ public struct Runtime {
             consoleSocket: options.consoleSocket, foreground: foreground, pidFile: options.pidFile)
         launcher.cgroupFd = cgroup?.fd ?? -1
         launcher.cgroupPath = cgroup?.path ?? ""
+        // create: an init sharing skiff's memory waits for this skiff's exit (Init.swift).
+        launcher.mayShareMemory = foreground || !options.startsItself
+        var selfPidfd: Int32 = -1
+        defer { if selfPidfd >= 0 { close(selfPidfd) } }
+        if launcher.sharesMemory && !foreground {
+            selfPidfd = sk_pidfd_open(getpid())
+            if selfPidfd < 0 { launcher.mayShareMemory = false }
+        }
         var record: ContainerRecord?
         let (initRootfs, stateDirFd) = (overlay?.merged ?? rootfs, foreground ? -1 : dirFd)
         var initOptions = InitOptions(options)
@@ -194,7 +204,7 @@ public struct Runtime {
                 stateDirFd: stateDirFd, reportFd: reportFd, overlay: overlay))
         initBox.warmUp()
         let process = try launcher.start(
-            child: { sync, consoleFd in initBox.run(sync: sync, consoleFd: consoleFd) },
+            child: { sync, consoleFd in initBox.run(sync: sync, consoleFd: consoleFd, parentPidfd: selfPidfd) },
             afterClone: { pid in
                 if plan.isNew(.user) { try UserNamespace.writeIDMappings(pid: pid, linux: spec.linux) }
             },
@@ -304,6 +314,8 @@ public struct Runtime {
     /// `remove` false keeps the stopped container (quick-run without --rm), for `diff`.
     public func run(id: String, options: CreateOptions, detach: Bool, remove: Bool = true) throws -> Int32 {
         if detach { // a bundle; a detached quick-run container has a monitor (Detached.swift)
+            var options = options
+            options.startsItself = true
             try create(id: id, options: options)
             do { try start(id: id) } catch {
                 try? delete(id: id, force: true)
@@ -318,7 +330,7 @@ public struct Runtime {
         let pid = launched.record.pid
         defer { launched.sync.close() }
         do {
-            try launched.sync.startAndAwaitExec()
+            try launched.process.startAndAwaitExec()
         } catch {
             try? delete(id: id, force: true)
             throw error

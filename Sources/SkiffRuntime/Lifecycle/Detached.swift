@@ -182,7 +182,7 @@ struct Monitor {
             err[1] = -1
         }
         do {
-            try launched.sync.startAndAwaitExec()
+            try launched.process.startAndAwaitExec()
         } catch {
             if let master = launched.master { close(master) }
             if options.reuseStateDir {

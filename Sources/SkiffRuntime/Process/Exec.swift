@@ -97,6 +97,7 @@ struct ExecProcess: ChildSetup {
     var step: String { "exec setup" }
     var openSync: SyncSocket? { sync }
     var reportFd: Int32 { -1 }
+    var readyAnswer: SyncMessage? { nil }
 
     func setUp() throws -> PreparedProcess {
         // Not dumpable before the first setns: once in the container's user namespace,

@@ -63,14 +63,18 @@ final class InitBox {
             _ = lxcfsProcFiles.contains(m.destination)
         }
         _ = FSMagic.of("proc")
+        // Lazy values that read the host: computed here, not by a child that shares skiff's
+        // memory from inside its namespaces (shared_clone.c), where skiff would see them too.
+        _ = (Cgroup.available, DeviceCgroupV1.available)
         _ = (Devices.defaults.count, Devices.symlinks.count)
         for r in spec.process?.rlimits ?? [] { _ = ProcessSetup.rlimitResource(r.type) }
     }
 
     /// The child's whole life (clone3's child: never returns).
-    func run(sync: SyncSocket, consoleFd: Int32) -> Never {
+    func run(sync: SyncSocket, consoleFd: Int32, parentPidfd: Int32 = -1) -> Never {
         initProcess.sync = sync
         initProcess.consoleFd = consoleFd
+        initProcess.parentPidfd = parentPidfd
         initProcess.run()
     }
 }
@@ -118,6 +122,12 @@ struct InitProcess: ChildSetup {
     }
 
     var openSync: SyncSocket? { syncOpen ? sync : nil }
+    /// Foreground run: "start" on the socket; create: "created", then exec.fifo.
+    var readyAnswer: SyncMessage? { stateDirFd < 0 ? .start : .created }
+    /// create, when init shares skiff's memory (Launcher.sharesMemory): a pidfd on
+    /// create's skiff. After "created" init waits for that skiff to exit before it runs
+    /// on: until then both would run in the same memory (shared_clone.c). -1: no wait.
+    var parentPidfd: Int32 = -1
 
     /// After "ready": wait for `start`, run the startContainer hooks, exec.
     mutating func execute(_ prepared: PreparedProcess) throws -> Never {
@@ -209,8 +219,7 @@ struct InitProcess: ChildSetup {
             // The namespaces exist and the mounts are made: time for skiff to run prestart
             // and createRuntime hooks, then for createContainer hooks here, in the container.
             if hooks?.prestart?.isEmpty == false || hooks?.createRuntime?.isEmpty == false {
-                try sync.send(.hooks)
-                try sync.expect(.hooksDone)
+                try sync.ask(.hooks, expect: .hooksDone)
             }
             try Hooks.run(hooks?.createContainer, kind: "createContainer", state: state)
         }
@@ -272,21 +281,21 @@ struct InitProcess: ChildSetup {
     private func closeInheritedFds() {
         ProcessSetup.closeInheritedFds(
             preserve: options.preserveFds,
-            keep: [sync.fd, stateDirFd, reportFd, Log.fd, consoleFd, options.stdoutFd, options.stderrFd])
+            keep: [sync.fd, stateDirFd, reportFd, Log.fd, consoleFd, options.stdoutFd, options.stderrFd, parentPidfd])
     }
 
-    /// Block until `skiff start` (it opens exec.fifo for reading) or, in foreground
-    /// `run`, until skiff says "start" on the socket. Returns the fifo's write end, which
-    /// stays open until execve.
+    /// Skiff has answered "ready" (readyAnswer): in foreground `run` that was "start";
+    /// after create, block until `skiff start` opens exec.fifo for reading. Returns the
+    /// fifo's write end, which stays open until execve.
     private mutating func waitForStart() throws -> Int32? {
         if stateDirFd < 0 {
-            try sync.expect(.start)
             _ = sk_set_pdeathsig(0) // skiff saved the state: the container is on its own
             return nil
         }
-        try sync.expect(.created)
         _ = sk_set_pdeathsig(0) // skiff saved the state and may exit now; init stays
-        sync.close() // skiff's cue that init got "created"
+        // Closing the socket is skiff's cue that init got "created"; sharing its memory,
+        // init then waits in C for that skiff's exit (its pidfd) before it runs on.
+        sk_close_and_await_exit(sync.fd, parentPidfd)
         syncOpen = false
         // openat() through the directory fd still reaches the host's state directory,
         // although this process's root is now the container's. The fifo is 0622 (see

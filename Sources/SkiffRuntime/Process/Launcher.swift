@@ -7,7 +7,7 @@
 //   --------------------------------------------   -----------------------------------------
 //   connect --console-socket; the socketpair
 //   enter the pid/time namespaces (children only)
-//   clone3 into the cgroup ----------------------> setUp: setsid, not dumpable, close fds,
+//   clone3 into the cgroup (init: CLONE_VM) -----> setUp: setsid, not dumpable, close fds,
 //   (init) afterClone: v1 devices, id maps; "go"   namespaces, (init) rootfs, terminal,
 //   handshake until "ready": pty, seccomp          ProcessSetup.prepare
 //   listener, (init) hooks                  <----- "ready"
@@ -15,6 +15,10 @@
 //   pid file; (create) "created", EOF       -----> execute: (init) wait for the go-ahead,
 //   the command ends it: run sends "start",        execve (ProcessSetup.exec)
 //   a foreground run or exec supervises
+//
+// An init shares skiff's memory until execve when it can (`sharesMemory`, shared_clone.c):
+// then the two take turns, each handing over by a message it sends and blocks after
+// (SyncSocket.exchange), never running at the same time.
 //
 // A failure after the clone kills and reaps the child and closes the pty master before the
 // error goes on; what the command made before (cgroup, network, state directory) it
@@ -72,6 +76,16 @@ struct LaunchedProcess {
     let sync: SyncSocket
     /// The pty master, when skiff itself relays the process's terminal.
     let master: Int32?
+    /// Log.fd and Explain.fd as they were at the clone. A child that shares skiff's
+    /// memory sets both for itself on its way to execve (ProcessSetup.exec, Init.swift),
+    /// and skiff sees that: it takes its own back once the child has exec'd.
+    let ownOutput: (log: Int32, explain: Int32)
+
+    /// Foreground start: "start", wait until the child execs (Sync.swift).
+    func startAndAwaitExec() throws {
+        defer { (Log.fd, Explain.fd) = ownOutput }
+        try sync.startAndAwaitExec()
+    }
 
     /// Wait for the process in the foreground (Supervise.swift), then close the pty master.
     /// Signals must have been blocked before the clone (`Supervisor.takeSignals`).
@@ -96,12 +110,30 @@ struct Launcher {
     /// The cgroup to clone into: an fd on its directory (-1: none) and its path.
     var cgroupFd: Int32 = -1
     var cgroupPath = ""
+    /// The command's say on `sharesMemory`: create cannot let init share skiff's memory
+    /// when this same skiff starts the container afterwards (run --detach: init waits for
+    /// create's skiff to exit before it runs on), or without a pidfd to wait on.
+    var mayShareMemory = true
+
+    /// Whether the child runs in skiff's own memory until execve (CLONE_VM,
+    /// shared_clone.c), so that the pages it writes are not copies charged to the
+    /// container. Only init: exec's child runs on after "ready" while skiff does too.
+    /// And only when nothing init does before execve would reach skiff as well: a user
+    /// namespace (setns refuses a process that shares its memory), a new time namespace
+    /// (it is entered with a memory of one's own), oomScoreAdj (the kernel sets it for
+    /// every process that shares the memory), init as a reaper (it never execs); nor when
+    /// the command says no (`mayShareMemory`).
+    var sharesMemory: Bool {
+        guard case .initProcess(let plan, _) = kind, mayShareMemory else { return false }
+        return !plan.has(.user) && !plan.has(.time) && process.oomScoreAdj == nil
+            && spec.annotations?[InitReaper.annotation] != "true"
+    }
 
     /// Start the process. `child` is what the clone runs (it never returns); `afterClone`
     /// runs in skiff right after the clone, before the child may go on; `whenReady` once
     /// the child is ready, before the pid file. Both are the command's own steps.
     func start(
-        child: (_ sync: SyncSocket, _ consoleFd: Int32) -> Never,
+        child: @escaping (_ sync: SyncSocket, _ consoleFd: Int32) -> Never,
         afterClone: (_ pid: Int32) throws -> Void = { _ in },
         whenReady: (_ pid: Int32) throws -> Void = { _ in }
     ) throws -> LaunchedProcess {
@@ -114,28 +146,44 @@ struct Launcher {
         defer { if parentSockOpen { parentSock.close() } }
 
         try enterBeforeClone()
+        let ownOutput = (log: Log.fd, explain: Explain.fd)
         flushStdio()
         let flags = cloneFlags
         let cloneStart = monotonicNanos()
-        let pid = try sys(cloneLabel(flags)) { Cgroup.clone3(flags, cgroupFd: cgroupFd, path: cgroupPath) }
-        if pid == 0 {
-            parentSock.close()
-            child(childSock, consoleFd)
+        var pid: pid_t = -1
+        var sharedClone = false
+        if sharesMemory {
+            // Read by the child once skiff has sent "go" (never cleared: the child holds it).
+            Launcher.sharedChild = {
+                parentSock.close()
+                child(childSock, consoleFd)
+            }
+            // On failure (not built for this machine, no CLONE_INTO_CGROUP...): the plain clone.
+            pid = sk_clone3_shared(flags, cgroupFd, childSock.fd, { _ in Launcher.sharedChild!() }, nil)
+            sharedClone = pid > 0
+        }
+        if pid < 0 {
+            pid = try sys(cloneLabel(flags)) { Cgroup.clone3(flags, cgroupFd: cgroupFd, path: cgroupPath) }
+            if pid == 0 {
+                parentSock.close()
+                child(childSock, consoleFd)
+            }
         }
         childSock.close()
         childSockOpen = false
-        explainClone(pid, flags: flags, millis: Double(monotonicNanos() - cloneStart) / 1e6)
+        explainClone(pid, flags: flags, shared: sharedClone, millis: Double(monotonicNanos() - cloneStart) / 1e6)
 
         var master: Int32?
         do {
             try afterClone(pid)
-            if case .initProcess = kind { try parentSock.send(.go(hostPid: pid)) }
-            try parentSock.receiveUntilReady(eof: childDied) { message, fd in
-                try handle(message, fd: fd, pid: pid, sync: parentSock, master: &master)
+            var go: SyncMessage?
+            if case .initProcess = kind { go = .go(hostPid: pid) }
+            try parentSock.receiveUntilReady(first: go, eof: childDied) { message, fd in
+                try handle(message, fd: fd, pid: pid, master: &master)
             }
             try whenReady(pid)
             if let pidFile { try writeFileAtomic(absolutePath(pidFile, relativeTo: currentDirectory()), "\(pid)") }
-            if case .initProcess = kind, !foreground { try endCreate(parentSock) }
+            if case .initProcess = kind, !foreground { try parentSock.finish(.created) }
         } catch {
             Glibc.kill(pid, SIGKILL)
             var status: Int32 = 0
@@ -144,7 +192,7 @@ struct Launcher {
             throw error
         }
         parentSockOpen = false
-        return LaunchedProcess(pid: pid, sync: parentSock, master: master)
+        return LaunchedProcess(pid: pid, sync: parentSock, master: master, ownOutput: ownOutput)
     }
 
     /// The namespaces that apply to children only (pid, time) are skiff's to enter, now.
@@ -170,25 +218,28 @@ struct Launcher {
         return "clone3"
     }
 
-    private func explainClone(_ pid: Int32, flags: UInt64, millis: Double) {
+    private func explainClone(_ pid: Int32, flags: UInt64, shared: Bool, millis: Double) {
         switch kind {
         case .initProcess:
             let took = Explain.formatMillis(millis)
-            Explain.note("new process", "clone3(\(NamespacePlan.describe(flags))) = \(pid) (\(took) ms)")
+            let vm = shared ? "CLONE_VM|" : ""
+            Explain.note("new process", "clone3(\(vm)\(NamespacePlan.describe(flags))) = \(pid) (\(took) ms)")
         case .exec(_, let namespaces):
             Explain.note(
                 "new process", "clone3() = \(pid), joining \(namespaces.map(\.type.procName).joined(separator: ","))")
         }
     }
 
-    /// One of the child's messages before "ready" (Sync.swift: receiveUntilReady).
-    func handle(_ message: SyncMessage, fd: Int32?, pid: Int32, sync: SyncSocket, master: inout Int32?) throws {
+    /// One of the child's messages before "ready" (Sync.swift: receiveUntilReady); returns
+    /// the answer.
+    func handle(_ message: SyncMessage, fd: Int32?, pid: Int32, master: inout Int32?) throws -> SyncMessage {
         switch (message, kind) {
         case (.pty, _):
             master = fd
+            return .ptyDone
         case (.seccompListener, _): // SCMP_ACT_NOTIFY: pass the listener to the agent
-            try SeccompNotify.forwardListener(
-                fd, over: sync, seccomp: spec.linux?.seccomp, pid: pid, state: agentState(pid))
+            return try SeccompNotify.forwardListener(
+                fd, seccomp: spec.linux?.seccomp, pid: pid, state: agentState(pid))
         case (.hooks, .initProcess):
             // prestart hooks see "created", as the runtime spec asks; createRuntime "creating".
             let hooks = spec.hooks
@@ -198,7 +249,7 @@ struct Launcher {
             try Hooks.run(
                 hooks?.createRuntime, kind: "createRuntime",
                 state: Hooks.state(id, .creating, pid: pid, bundle: bundle, spec: spec))
-            try sync.send(.hooksDone)
+            return .hooksDone
         default:
             if let fd { close(fd) }
             throw SkiffError(
@@ -225,16 +276,9 @@ struct Launcher {
         }
     }
 
-    /// create's end of the handshake: init disarms its parent-death signal and closes its
-    /// end (EOF here), so that it outlives this skiff from now on, blocked on exec.fifo.
-    private func endCreate(_ sync: SyncSocket) throws {
-        try sync.send(.created)
-        if let (message, fd) = try sync.receive() {
-            if let fd { close(fd) }
-            if case .error(let e) = message { throw e.skiffError }
-            throw SkiffError("handshake: expected the end of the handshake, received \"\(message.name)\"", code: EPROTO)
-        }
-    }
+    /// The child's body, for sk_clone3_shared's entry (a C function pointer cannot
+    /// capture it).
+    nonisolated(unsafe) static var sharedChild: (() -> Never)?
 }
 
 // MARK: - The child's side
@@ -248,6 +292,9 @@ protocol ChildSetup {
     var openSync: SyncSocket? { get }
     /// init.error (-1: none): where a failure goes once the socket is closed (Sync.swift).
     var reportFd: Int32 { get }
+    /// What skiff answers "ready" with (init: "created" or "start"); nil: no answer, the
+    /// child execs at once (exec).
+    var readyAnswer: SyncMessage? { get }
     /// Everything up to `ProcessSetup.prepare`: returns what to exec.
     mutating func setUp() throws -> PreparedProcess
     /// After "ready": wait for the go-ahead if there is one, then execve.
@@ -261,7 +308,7 @@ extension ChildSetup {
         do {
             let prepared = try setUp()
             guard let sync = openSync else { throw SkiffError("handshake: the socket closed before \"ready\"") }
-            try sync.send(.ready)
+            if let answer = readyAnswer { try sync.ask(.ready, expect: answer) } else { try sync.send(.ready) }
             try execute(prepared)
         } catch {
             ChildExit.fail(error, step: step, sync: openSync, report: reportFd)

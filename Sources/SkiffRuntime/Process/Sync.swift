@@ -10,6 +10,7 @@
 //   go <host pid> ──────────────▶  (init only) namespaces, rootfs, process
 //                                  setup; on the way, as the config asks:
 //   ◀───────────────── pty + fd    process.terminal, no --console-socket
+//   keep it; pty-done ──────────▶
 //   ◀──────────────────── hooks    prestart/createRuntime hooks are due
 //   run them; hooks-done ───────▶
 //   ◀───── seccomp-listener + fd   an SCMP_ACT_NOTIFY filter is loaded
@@ -17,8 +18,9 @@
 //   ◀──────────────────── ready    set up; only execve is left
 //   then, per command:
 //   create:  save state.json, pid file;
-//            created ───────────▶  disarm PDEATHSIG, close the socket, block
-//            ◀───────────── EOF    on exec.fifo until `skiff start` reads it
+//            created ───────────▶  disarm PDEATHSIG, close the socket,
+//            ◀───────────── EOF    (sharing skiff's memory: wait for skiff's
+//            exit                  exit), block on exec.fifo until `skiff start`
 //   run:     save state.json;
 //            start ─────────────▶  disarm PDEATHSIG, execve
 //            ◀───────────── EOF    (close-on-exec: the program runs)
@@ -29,6 +31,11 @@
 // socket; EOF before "ready" means the child died (skiff says why if it can tell).
 // A message that is not the one expected is an error on both sides, never a silent
 // exit: the child reports "expected X, received Y" and skiff says the same.
+//
+// Every message that expects an answer is sent by `exchange`, which waits for the
+// answer without returning in between: an init that shares skiff's memory until execve
+// (shared_clone.c) and skiff then take turns and never run at the same time. That is
+// also why pty has an answer, pty-done, though skiff has nothing to say.
 //
 // After the socket is closed (init blocked on exec.fifo), a failure can no longer go
 // over it: init writes the same `error` message to the file init.error in the state
@@ -42,6 +49,8 @@ enum SyncMessage: Equatable {
     case go(hostPid: Int32)
     /// child → skiff, with the pty master: relay this terminal.
     case pty
+    /// skiff → child: the pty master was taken.
+    case ptyDone
     /// init → skiff: run the prestart and createRuntime hooks now.
     case hooks
     /// skiff → init: the hooks ran.
@@ -63,6 +72,7 @@ enum SyncMessage: Equatable {
         switch self {
         case .go: return "go"
         case .pty: return "pty"
+        case .ptyDone: return "pty-done"
         case .hooks: return "hooks"
         case .hooksDone: return "hooks-done"
         case .seccompListener: return "seccomp-listener"
@@ -101,7 +111,7 @@ enum SyncMessage: Equatable {
         default:
             guard fields.count == 1 else { throw bad() }
             let plain: [SyncMessage] = [
-                .pty, .hooks, .hooksDone, .seccompListener, .seccompDone, .ready, .created, .start,
+                .pty, .ptyDone, .hooks, .hooksDone, .seccompListener, .seccompDone, .ready, .created, .start,
             ]
             guard let m = plain.first(where: { $0.name == fields[0] }) else { throw bad() }
             return m
@@ -164,6 +174,35 @@ struct SyncSocket {
         var len = 0
         var passed: Int32 = -1
         repeat { passed = sk_recv_fd(fd, &buf, buf.count, &len) } while len < 0 && errno == EINTR
+        return try decodeReceived(buf, len, passed)
+    }
+
+    /// Send `message` and receive the answer (nil: EOF) in one C call that does not return
+    /// in between (sk_sync_exchange). Every handover between skiff and a child that shares
+    /// its memory (shared_clone.c) is one of these: the sender is blocked before the other
+    /// side runs, so the two never run Swift code at the same time.
+    func exchange(_ message: SyncMessage, fd sent: Int32 = -1) throws -> (SyncMessage, Int32?)? {
+        precondition(message.carriesFd == (sent >= 0), "handshake: \(message.name) and its fd go together")
+        let bytes = message.encoded()
+        var buf = [UInt8](repeating: 0, count: 8192)
+        var len = 0
+        var passed: Int32 = -1
+        try sys("handshake: send \(message.name)") {
+            sk_sync_exchange(fd, bytes, bytes.count, sent, &buf, buf.count, &len, &passed)
+        }
+        return try decodeReceived(buf, len, passed)
+    }
+
+    /// Send `message` and receive exactly `expected` back (the child's questions).
+    @discardableResult
+    func ask(_ message: SyncMessage, fd sent: Int32 = -1, expect expected: SyncMessage) throws
+        -> (SyncMessage, Int32?)
+    {
+        try check(try exchange(message, fd: sent), expected)
+    }
+
+    private func decodeReceived(_ buf: [UInt8], _ len: Int, _ received: Int32) throws -> (SyncMessage, Int32?)? {
+        var passed = received
         if len < 0 { throw SkiffError("handshake: receive: \(errnoText())", code: errno) }
         if len == 0 { return nil }
         let message = try SyncMessage.decode(Array(buf[0..<len]))
@@ -179,7 +218,11 @@ struct SyncSocket {
     /// naming what was expected and what came.
     @discardableResult
     func expect(_ expected: SyncMessage) throws -> (SyncMessage, Int32?) {
-        guard let (message, passed) = try receive() else {
+        try check(try receive(), expected)
+    }
+
+    private func check(_ received: (SyncMessage, Int32?)?, _ expected: SyncMessage) throws -> (SyncMessage, Int32?) {
+        guard let (message, passed) = received else {
             throw SkiffError(
                 "handshake: the other side closed the socket while \"\(expected.name)\" was "
                     + "expected", code: EPIPE)
@@ -192,32 +235,39 @@ struct SyncSocket {
         return (message, passed)
     }
 
-    /// Skiff's side of the setup phase: hand each of the child's messages to `handle`
-    /// until "ready". The child's `error` is thrown as its error; EOF throws `eof()`;
-    /// a message only skiff sends is a protocol error.
-    func receiveUntilReady(eof: () -> SkiffError, _ handle: (SyncMessage, Int32?) throws -> Void) throws {
+    /// Skiff's side of the setup phase: send `first` ("go" to an init; nil: just listen),
+    /// then hand each of the child's messages to `handle`, whose answer goes back, until
+    /// "ready". The child's `error` is thrown as its error; EOF throws `eof()`; a message
+    /// only skiff sends is a protocol error.
+    func receiveUntilReady(
+        first: SyncMessage?, eof: () -> SkiffError, _ handle: (SyncMessage, Int32?) throws -> SyncMessage
+    ) throws {
+        var answer = first
         while true {
-            guard let (message, passed) = try receive() else { throw eof() }
+            guard let (message, passed) = try answer.map({ try exchange($0) }) ?? receive() else { throw eof() }
             switch message {
             case .ready: return
             case .error(let e): throw e.skiffError
-            case .pty, .hooks, .seccompListener: try handle(message, passed)
-            case .go, .hooksDone, .seccompDone, .created, .start:
+            case .pty, .hooks, .seccompListener: answer = try handle(message, passed)
+            case .go, .hooksDone, .ptyDone, .seccompDone, .created, .start:
                 throw SkiffError("handshake: the child sent \"\(message.name)\", which only skiff sends", code: EPROTO)
             }
         }
     }
 
-    /// Foreground start (skiff stays init's parent): send "start", then wait for the end of
-    /// the handshake. The socket closes on execve (close-on-exec); an error comes first
-    /// otherwise.
-    func startAndAwaitExec() throws {
-        try send(.start)
-        if let (msg, _) = try receive() {
+    /// The end of an init's handshake: send "created" (create) or "start" (foreground),
+    /// then wait for EOF: init closes its end (create), or execve closes it (close-on-exec).
+    /// An error comes first otherwise.
+    func finish(_ message: SyncMessage) throws {
+        if let (msg, fd) = try exchange(message) {
+            if let fd { Glibc.close(fd) }
             if case .error(let e) = msg { throw e.skiffError }
             throw SkiffError("handshake: expected the end of the handshake, received \"\(msg.name)\"", code: EPROTO)
         }
     }
+
+    /// Foreground start (skiff stays init's parent): "start", and wait until it execs.
+    func startAndAwaitExec() throws { try finish(.start) }
 
     func close() { _ = Glibc.close(fd) }
 }
@@ -230,7 +280,12 @@ enum ChildExit {
     static func fail(_ error: Error, step: String, sync: SyncSocket?, report: Int32 = -1) -> Never {
         let e = ChildError(error, step: step)
         let message = SyncMessage.error(e)
-        if let sync, (try? sync.send(message)) != nil { _exit(1) }
+        if let sync {
+            // Sent and exited in one C call: a child sharing skiff's memory must not run on
+            // once skiff, woken by the message, runs (shared_clone.c).
+            let bytes = message.encoded()
+            _ = sk_send_and_exit(sync.fd, bytes, bytes.count, 1)
+        }
         if report >= 0 { try? writeAll(report, message.encoded()) }
         Log.error("container process failed (\(e.step)): \(e.message)")
         _exit(1)

@@ -55,7 +55,7 @@ enum Terminal {
             try send(master: master, to: consoleFd)
             close(consoleFd)
         } else {
-            try sync.send(.pty, fd: master)
+            try sync.ask(.pty, fd: master, expect: .ptyDone)
         }
     }
 

@@ -28,20 +28,18 @@ enum SeccompNotify {
     /// to have passed it on, then close this process's copy.
     static func handOver(_ fd: Int32, over sync: SyncSocket) throws {
         defer { close(fd) }
-        try sync.send(.seccompListener, fd: fd)
-        try sync.expect(.seccompDone)
+        try sync.ask(.seccompListener, fd: fd, expect: .seccompDone)
     }
 
     /// In skiff, when init (or an exec'd process) sent `seccompListener` with `fd`:
     /// forward the fd to the agent with the process state, close skiff's copy, and
-    /// tell the process to go on. `pid` is the filtered process, `state` the container's.
-    static func forwardListener(_ fd: Int32?, over sock: SyncSocket, seccomp: LinuxSeccomp?, pid: Int32, state: State)
-        throws
-    {
+    /// return the answer that tells the process to go on. `pid` is the filtered process,
+    /// `state` the container's.
+    static func forwardListener(_ fd: Int32?, seccomp: LinuxSeccomp?, pid: Int32, state: State) throws -> SyncMessage {
         guard let fd else { throw SkiffError("linux.seccomp: the listener fd did not arrive") }
         defer { close(fd) }
         try forward(fd, to: seccomp?.listenerPath ?? "", metadata: seccomp?.listenerMetadata, pid: pid, state: state)
-        try sock.send(.seccompDone)
+        return .seccompDone
     }
 
     /// Connect to the agent's unix socket and send it the fd with the process state.
