@@ -108,7 +108,9 @@ extension RootfsSetup {
 
     /// The v1 layout described at the top of this file, on `target` (the destination's
     /// directory fd, resolved in the rootfs).
-    func mountCgroupV1(_ hierarchies: [CgroupV1Hierarchy], _ m: Mount, _ opts: MountOptions, on target: Int32, in root: RootDir)
+    func mountCgroupV1(
+        _ hierarchies: [CgroupV1Hierarchy], _ m: Mount, _ opts: MountOptions, on target: Int32, in root: RootDir
+    )
         throws
     {
         let dest = cleanPath(m.destination)
@@ -126,7 +128,8 @@ extension RootfsSetup {
             let dir = try Self.subdirectory(h.name, in: top, shown: shown)
             defer { close(dir) }
             if cgroupns {
-                try mountFS("cgroup", procFdPath(dir), "cgroup", flags, h.controllers, what: "mount cgroup", shown: shown)
+                try mountFS(
+                    "cgroup", procFdPath(dir), "cgroup", flags, h.controllers, what: "mount cgroup", shown: shown)
                 try Self.checkMounted(h.name, in: top, on: dir, FSMagic.cgroup, shown: shown)
             } else {
                 guard let own = h.ownDirectory else {

@@ -179,11 +179,17 @@ enum FSMagic {
 
     /// The type a mount of `fstype` must show afterwards (nil: not checked).
     static func of(_ fstype: String) -> Int? {
-        ["proc": proc, "sysfs": sysfs, "tmpfs": tmpfs, "devpts": devpts, "mqueue": mqueue, "cgroup2": cgroup2, "cgroup": cgroup][fstype]
+        [
+            "proc": proc, "sysfs": sysfs, "tmpfs": tmpfs, "devpts": devpts, "mqueue": mqueue, "cgroup2": cgroup2,
+            "cgroup": cgroup,
+        ][fstype]
     }
 
     static func name(_ magic: Int) -> String {
-        [proc: "procfs", sysfs: "sysfs", tmpfs: "tmpfs", devpts: "devpts", mqueue: "mqueue", cgroup2: "cgroup2", cgroup: "cgroup"][magic]
+        [
+            proc: "procfs", sysfs: "sysfs", tmpfs: "tmpfs", devpts: "devpts", mqueue: "mqueue", cgroup2: "cgroup2",
+            cgroup: "cgroup",
+        ][magic]
             ?? "0x" + String(magic, radix: 16)
     }
 }
