@@ -113,7 +113,7 @@ struct RootfsSetup {
             if type == "cgroup" || type == "cgroup2" {
                 // A cgroup v1 or hybrid host: a tmpfs with its hierarchies, as runc does
                 // (CgroupMount.swift).
-                if let hierarchies = RootfsSetup.cgroupV1Hierarchies(excluding: rootfs) {
+                if let hierarchies = RootfsSetup.cgroupV1Hierarchies() {
                     try mountCgroupV1(hierarchies, m, opts, on: target, in: root)
                     return
                 }
