@@ -152,7 +152,7 @@ extension RootfsSetup {
             if cgroupns {
                 try mountFS(
                     "cgroup", procFdPath(dir), "cgroup", flags, h.controllers, what: "mount cgroup", shown: shown)
-                try Self.checkMounted(h.name, in: top, on: dir, FSMagic.cgroup, shown: shown)
+                try Self.checkMounted(h.name, in: top, on: dir, FSMagic.cgroup, "cgroup", shown: shown)
             } else {
                 guard let own = h.ownDirectory else {
                     throw SkiffError(
@@ -182,7 +182,7 @@ extension RootfsSetup {
             if cgroupns {
                 // Not the initial cgroup namespace: this mount does not wait (see the top).
                 try mountFS("cgroup2", procFdPath(dir), "cgroup2", flags, nil, what: "mount cgroup2", shown: shown)
-                try Self.checkMounted("unified", in: top, on: dir, FSMagic.cgroup2, shown: shown)
+                try Self.checkMounted("unified", in: top, on: dir, FSMagic.cgroup2, "cgroup2", shown: shown)
             } else {
                 let tree = try bindMount(
                     Cgroup.directory(Cgroup.ownCgroup()), onto: dir, flags: flags, propagation: [],
@@ -207,10 +207,12 @@ extension RootfsSetup {
     }
 
     /// After mount(2) on `dir`: NAME in the tmpfs must now be a new mount of the type `magic`.
-    private static func checkMounted(_ name: String, in top: Int32, on dir: Int32, _ magic: Int, shown: String) throws {
+    private static func checkMounted(
+        _ name: String, in top: Int32, on dir: Int32, _ magic: Int, _ fstype: String, shown: String
+    ) throws {
         let now = try sys("open \(shown)") { openat(top, name, SK_O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         defer { close(now) }
         if sk_mount_id(now) == sk_mount_id(dir) { throw SkiffError("\(shown): the mount did not take place") }
-        try requireFilesystem(now, magic, "\(shown) after mounting \(FSMagic.name(magic))")
+        try requireFilesystem(now, magic, "\(shown) after mounting \(fstype)")
     }
 }
