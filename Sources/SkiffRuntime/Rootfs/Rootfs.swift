@@ -111,6 +111,12 @@ struct RootfsSetup {
             var fstype = type
             var source = m.source ?? type
             if type == "cgroup" || type == "cgroup2" {
+                // A cgroup v1 or hybrid host: a tmpfs with its hierarchies, as runc does
+                // (CgroupMount.swift).
+                if let hierarchies = RootfsSetup.cgroupV1Hierarchies() {
+                    try mountCgroupV1(hierarchies, m, opts, on: target, in: root)
+                    return
+                }
                 fstype = "cgroup2"
                 source = "cgroup2"
                 if !NamespacePlan(spec).isNew(.cgroup) && Cgroup.available {
@@ -168,7 +174,7 @@ struct RootfsSetup {
     /// the new mount on that very directory (same path, another mount), as runc's
     /// reopenAfterMount does: a rename or symlink swap in between is an error, never a
     /// flag applied to the wrong mount.
-    private func reopenMounted(_ path: String, on below: Int32, in root: RootDir, noSymlinks: Bool) throws -> Int32 {
+    func reopenMounted(_ path: String, on below: Int32, in root: RootDir, noSymlinks: Bool) throws -> Int32 {
         let top = try root.open(path, noSymlinks: noSymlinks)
         let wanted = readLinkText(procFdPath(below))
         let got = readLinkText(procFdPath(top))
@@ -234,7 +240,7 @@ struct RootfsSetup {
     /// flags apply to its top only, as a bind remount does, unless `recursiveAttributes`.
     /// With `keep` the attached mount's fd is returned (the caller closes it).
     @discardableResult
-    private func bindMount(
+    func bindMount(
         _ source: String?, from: Int32 = AT_FDCWD, onto target: Int32, flags: UInt, propagation: [UInt],
         what: String, shown: String, keep: Bool = false, recursiveAttributes: Bool = false
     ) throws -> Int32 {

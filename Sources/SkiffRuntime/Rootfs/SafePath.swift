@@ -175,14 +175,21 @@ enum FSMagic {
     static let devpts: Int = 0x1cd1
     static let mqueue: Int = 0x1980_0202
     static let cgroup2: Int = 0x6367_7270
+    static let cgroup: Int = 0x0027_e0eb // a cgroup v1 hierarchy
 
     /// The type a mount of `fstype` must show afterwards (nil: not checked).
     static func of(_ fstype: String) -> Int? {
-        ["proc": proc, "sysfs": sysfs, "tmpfs": tmpfs, "devpts": devpts, "mqueue": mqueue, "cgroup2": cgroup2][fstype]
+        [
+            "proc": proc, "sysfs": sysfs, "tmpfs": tmpfs, "devpts": devpts, "mqueue": mqueue, "cgroup2": cgroup2,
+            "cgroup": cgroup,
+        ][fstype]
     }
 
     static func name(_ magic: Int) -> String {
-        [proc: "procfs", sysfs: "sysfs", tmpfs: "tmpfs", devpts: "devpts", mqueue: "mqueue", cgroup2: "cgroup2"][magic]
+        [
+            proc: "procfs", sysfs: "sysfs", tmpfs: "tmpfs", devpts: "devpts", mqueue: "mqueue", cgroup2: "cgroup2",
+            cgroup: "cgroup",
+        ][magic]
             ?? "0x" + String(magic, radix: 16)
     }
 }
