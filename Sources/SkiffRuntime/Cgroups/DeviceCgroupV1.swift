@@ -23,24 +23,8 @@ import SkiffSpec
 enum DeviceCgroupV1 {
     /// The mount point of the v1 devices controller ("" when there is none, or it is
     /// covered by another mount).
-    static let mountPoint: String = findMountPoint() ?? ""
-
-    static func findMountPoint() -> String? {
-        guard let text = readText("/proc/self/mountinfo") else { return nil }
-        for line in text.split(separator: "\n") {
-            // "35 25 0:31 / /sys/fs/cgroup/devices rw,relatime - cgroup cgroup rw,devices"
-            let f = line.split(separator: " ")
-            guard let dash = f.firstIndex(of: "-"), dash + 3 < f.count, f[dash + 1] == "cgroup", dash >= 5, f[3] == "/",
-                f[dash + 3].split(separator: ",").contains("devices")
-            else { continue }
-            let path = Cgroup.unescapeOctal(String(f[4]))
-            let fd = open(path, SK_O_PATH | O_DIRECTORY | O_CLOEXEC)
-            if fd < 0 { continue }
-            defer { close(fd) }
-            if sk_fstatfs_type(fd) == 0x0027_e0eb { return path } // CGROUP_SUPER_MAGIC: not covered
-        }
-        return nil
-    }
+    static let mountPoint: String =
+        CgroupV1Mount.mounted.first { $0.mountRoot == "/" && $0.options.contains("devices") }?.mountPoint ?? ""
 
     static var available: Bool { !mountPoint.isEmpty }
 

@@ -203,7 +203,6 @@ public struct Runtime {
                 id: id, spec: spec, bundle: bundle, rootfs: initRootfs, plan: plan, options: initOptions,
                 stateDirFd: stateDirFd, reportFd: reportFd, overlay: overlay))
         initBox.warmUp()
-        _ = CgroupV1Mount.host // found here rather than in init (CgroupMount.swift)
         let process = try launcher.start(
             child: { sync, consoleFd in initBox.run(sync: sync, consoleFd: consoleFd, parentPidfd: selfPidfd) },
             afterClone: { pid in

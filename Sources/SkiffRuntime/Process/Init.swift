@@ -63,9 +63,10 @@ final class InitBox {
             _ = lxcfsProcFiles.contains(m.destination)
         }
         _ = FSMagic.of("proc")
-        // Lazy values that read the host: computed here, not by a child that shares skiff's
-        // memory from inside its namespaces (shared_clone.c), where skiff would see them too.
-        _ = (Cgroup.available, DeviceCgroupV1.available)
+        // A lazy value that reads the host (the v1 cgroup layout, CgroupMount.swift): made here,
+        // not by a child that shares skiff's memory (shared_clone.c), whose cached value
+        // skiff would see too, nor first in init, where its parsing took 0.4 ms.
+        _ = CgroupV1Mount.host
         _ = (Devices.defaults.count, Devices.symlinks.count)
         for r in spec.process?.rlimits ?? [] { _ = ProcessSetup.rlimitResource(r.type) }
     }

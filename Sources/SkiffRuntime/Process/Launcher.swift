@@ -84,7 +84,7 @@ struct LaunchedProcess {
     /// Foreground start: "start", wait until the child execs (Sync.swift).
     func startAndAwaitExec() throws {
         defer { (Log.fd, Explain.fd) = ownOutput }
-        try sync.startAndAwaitExec()
+        try sync.finish(.start)
     }
 
     /// Wait for the process in the foreground (Supervise.swift), then close the pty master.

@@ -266,9 +266,6 @@ struct SyncSocket {
         }
     }
 
-    /// Foreground start (skiff stays init's parent): "start", and wait until it execs.
-    func startAndAwaitExec() throws { try finish(.start) }
-
     func close() { _ = Glibc.close(fd) }
 }
 

@@ -50,11 +50,15 @@ struct CgroupV1Mount {
     /// Its super options ("rw", "memory"; "rw", "name=systemd").
     let options: [Substring]
 
-    /// The host's hierarchies ([] on a cgroup v2 host), found in skiff's mountinfo before the
-    /// clone (Container.create asks for them), so init finds them made: parsed in init, with
-    /// code that runs there for the first time, it took 0.4 ms (0.05 ms for the rest). Only
-    /// mounts one really reaches count (not covered by another), one per name.
-    static let host: [CgroupV1Mount] = Cgroup.mountPoint == "/sys/fs/cgroup" ? [] : find()
+    /// Every v1 hierarchy the host has mounted, from skiff's mountinfo: only mounts one
+    /// really reaches count (not covered by another), one per name. DeviceCgroupV1 finds
+    /// the devices controller here too.
+    static let mounted: [CgroupV1Mount] = find()
+
+    /// The hierarchies the container's /sys/fs/cgroup shows ([] on a cgroup v2 host). Found
+    /// in skiff before the clone (InitBox.warmUp), so init finds them made: parsed in init,
+    /// with code that runs there for the first time, it took 0.4 ms (0.05 ms for the rest).
+    static let host: [CgroupV1Mount] = Cgroup.mountPoint == "/sys/fs/cgroup" ? [] : mounted
 
     private static func find() -> [CgroupV1Mount] {
         var found: [CgroupV1Mount] = []
