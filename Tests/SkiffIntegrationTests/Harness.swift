@@ -104,7 +104,7 @@ final class Sandbox {
     /// The data root (SKIFF_DATA): writable layers, logs, volumes of this test's containers.
     let dataRoot: String
     private let before: LeakSnapshot
-    private let vethsBefore: Set<String>
+    private let interfacesBefore: Set<String>
     /// linux.cgroupsPath of every bundle this sandbox wrote (the leak check looks there too).
     private var cgroupsPaths: [String] = []
 
@@ -115,7 +115,7 @@ final class Sandbox {
         stateRoot = dir.appendingPathComponent("state").path
         dataRoot = dir.appendingPathComponent("data").path
         before = LeakSnapshot.take()
-        vethsBefore = LeakSnapshot.hostVeths()
+        interfacesBefore = LeakSnapshot.hostInterfaces()
     }
 
     /// skiff --root <private root> ARGS. skiff runs in the sandbox directory, so whatever it
@@ -200,9 +200,10 @@ final class Sandbox {
         }
         XCTAssertEqual(extra, [], "processes left behind", file: file, line: line)
         XCTAssertEqual(leftoverCgroups(), [], "cgroups left behind", file: file, line: line)
-        // A container's host-side veth (CNI's bridge plugin names them veth*) goes with it.
-        let veths = LeakSnapshot.hostVeths().subtracting(vethsBefore)
-        XCTAssertEqual(veths.sorted(), [], "veth interfaces left behind", file: file, line: line)
+        // A container's host-side veth (CNI's bridge plugin names them veth*) goes with it,
+        // and a skiff bridge with its last container.
+        let links = LeakSnapshot.hostInterfaces().subtracting(interfacesBefore)
+        XCTAssertEqual(links.sorted(), [], "veth or bridge interfaces left behind", file: file, line: line)
     }
 
     /// The new live processes of `now` that belong to this test, described.
@@ -265,11 +266,11 @@ final class Sandbox {
 
 /// What a test could leave behind, seen from this process at one moment.
 extension LeakSnapshot {
-    /// The host's veth interfaces (/sys/class/net/veth*).
-    static func hostVeths() -> Set<String> {
+    /// The host's veth interfaces and skiff's bridges (/sys/class/net/veth*, skiff*, sk-*).
+    static func hostInterfaces() -> Set<String> {
         Set(
             ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net")) ?? []).filter {
-                $0.hasPrefix("veth")
+                $0.hasPrefix("veth") || $0.hasPrefix("skiff") || $0.hasPrefix("sk-")
             })
     }
 }

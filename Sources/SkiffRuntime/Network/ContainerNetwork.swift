@@ -434,6 +434,9 @@ public enum ContainerNetwork {
                     .del, list: loopbackList, CNI.Attachment(containerID: id, netns: a.netns, ifname: "lo"))
                 unlink(attachmentPath(dir))
                 try? rewriteHosts(network: a.network, store: store, leaving: id)
+                // The last container on the bridge: the bridge goes too (it is made again by
+                // the next container's ADD).
+                if NetworkStore.bridgeIsUnused(a.bridge) { NetworkStore.deleteBridge(a.bridge) }
             }
         }
         if fileExists(netns) {

@@ -227,15 +227,24 @@ public struct NetworkStore {
             }
             unlink(path(name))
             removeAll(ipamDir + "/" + name)
-            if isDirectory("/sys/class/net/\(def.bridge)") {
-                // No CNI plugin deletes a bridge (they outlive containers): iproute2 does.
-                let (st, _, err) = try Captured.run(
-                    "/sbin/ip", args: ["ip", "link", "delete", def.bridge, "type", "bridge"], env: [])
-                Explain.note(
-                    "remove bridge",
-                    "ip link delete \(def.bridge) = \(st == 0 ? "ok" : String(decoding: err, as: UTF8.self))")
-            }
+            NetworkStore.deleteBridge(def.bridge)
         }
+    }
+
+    /// Delete a network's bridge if it exists. No CNI plugin deletes a bridge (they
+    /// outlive containers): iproute2 does. Called with the lock held: by `remove`, and by a
+    /// container's teardown when it was the bridge's last port, as netavark does, so that
+    /// no skiff bridge stays on the host once no container uses it.
+    static func deleteBridge(_ bridge: String) {
+        guard !bridge.isEmpty, isDirectory("/sys/class/net/\(bridge)") else { return }
+        let result = try? Captured.run("/sbin/ip", args: ["ip", "link", "delete", bridge, "type", "bridge"], env: [])
+        let said = result.map { $0.0 == 0 ? "ok" : String(decoding: $0.2, as: UTF8.self) } ?? "cannot run /sbin/ip"
+        Explain.note("remove bridge", "ip link delete \(bridge) = \(said)")
+    }
+
+    /// Does the bridge have no port left (no veth of any container)?
+    static func bridgeIsUnused(_ bridge: String) -> Bool {
+        isDirectory("/sys/class/net/\(bridge)/brif") && listDirectory("/sys/class/net/\(bridge)/brif").isEmpty
     }
 
     /// The host's IPv4 routes (other than the default route) with their device, from
