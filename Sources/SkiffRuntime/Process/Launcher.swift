@@ -150,24 +150,23 @@ struct Launcher {
         flushStdio()
         let flags = cloneFlags
         let cloneStart = monotonicNanos()
+        // What the clone runs, in either kind of clone: it drops skiff's end of the pair first.
+        let runChild: () -> Never = {
+            parentSock.close()
+            child(childSock, consoleFd)
+        }
         var pid: pid_t = -1
         var sharedClone = false
         if sharesMemory {
             // Read by the child once skiff has sent "go" (never cleared: the child holds it).
-            Launcher.sharedChild = {
-                parentSock.close()
-                child(childSock, consoleFd)
-            }
+            Launcher.sharedChild = runChild
             // On failure (not built for this machine, no CLONE_INTO_CGROUP...): the plain clone.
             pid = sk_clone3_shared(flags, cgroupFd, childSock.fd, { _ in Launcher.sharedChild!() }, nil)
             sharedClone = pid > 0
         }
         if pid < 0 {
             pid = try sys(cloneLabel(flags)) { Cgroup.clone3(flags, cgroupFd: cgroupFd, path: cgroupPath) }
-            if pid == 0 {
-                parentSock.close()
-                child(childSock, consoleFd)
-            }
+            if pid == 0 { runChild() }
         }
         childSock.close()
         childSockOpen = false
