@@ -367,6 +367,30 @@ final class HookTests: XCTestCase {
         XCTAssertTrue(logged.contains("hooks.poststart[0] /bin/false: exit status 1"), logged)
         s.assertNothingLeftBehind()
     }
+
+    /// process.oomScoreAdj is the container's, not skiff's. The kernel writes oom_score_adj
+    /// to every process that shares the writer's memory, so an init that shares skiff's
+    /// memory until execve would give skiff the container's score too: such an init is
+    /// forked. A poststart hook (skiff's child) reads skiff's score while the container runs.
+    func testOOMScoreAdjIsNotGivenToSkiff() throws {
+        let s = try Sandbox()
+        let seen = s.dir.appendingPathComponent("skiff-oom-score").path
+        let own = try String(contentsOfFile: "/proc/self/oom_score_adj", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let hook: [String: Any] = ["path": "/bin/sh", "args": ["sh", "-c", "cat /proc/$PPID/oom_score_adj > \(seen)"]]
+        let b = try s.bundle(args: ["cat", "/proc/self/oom_score_adj"]) { c in
+            var process = c["process"] as! [String: Any]
+            process["oomScoreAdj"] = own == "500" ? 400 : 500
+            c["process"] = process
+            c["hooks"] = ["poststart": [hook]]
+        }
+        let r = s.skiff(["run", "-b", b, "oom"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(r.out, own == "500" ? "400" : "500", "the container's own score")
+        let skiffs = (try? String(contentsOfFile: seen, encoding: .utf8)) ?? "(no hook output)"
+        XCTAssertEqual(skiffs.trimmingCharacters(in: .whitespacesAndNewlines), own, "skiff kept its own score")
+        s.assertNothingLeftBehind()
+    }
 }
 
 final class DescriptorTests: XCTestCase {
