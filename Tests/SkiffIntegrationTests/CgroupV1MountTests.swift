@@ -183,4 +183,30 @@ final class CgroupV1MountTests: XCTestCase {
         }
         s.assertNothingLeftBehind()
     }
+
+    /// (c) Only a mount of type "cgroup" becomes the v1 layout, as in runc: a spec that asks
+    /// for "cgroup2" gets one cgroup2 mount, even on a v1 or hybrid host.
+    func testACgroup2MountStaysOneCgroup2Mount() throws {
+        let s = try Sandbox()
+        try requireV1Host()
+        let b = try s.bundle(args: ["sh", "-c", Self.script]) { c in
+            var mounts = c["mounts"] as! [[String: Any]]
+            for i in mounts.indices where mounts[i]["type"] as? String == "cgroup" {
+                mounts[i]["type"] = "cgroup2"
+                mounts[i]["source"] = "cgroup2"
+            }
+            c["mounts"] = mounts
+        }
+        let r = s.skiff(["run", "-b", b, "asks-v2"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let points = r.stdout.components(separatedBy: "@@\n")[0].split(separator: "\n").compactMap { line in
+            let f = line.split(separator: " ").map(String.init)
+            guard let dash = f.firstIndex(of: "-"), dash + 1 < f.count, f[4].hasPrefix("/sys/fs/cgroup") else {
+                return nil as String?
+            }
+            return "\(f[4]) \(f[dash + 1])"
+        }
+        XCTAssertEqual(points, ["/sys/fs/cgroup cgroup2"], r.stdout)
+        s.assertNothingLeftBehind()
+    }
 }

@@ -112,8 +112,9 @@ struct RootfsSetup {
             var source = m.source ?? type
             if type == "cgroup" || type == "cgroup2" {
                 // A cgroup v1 or hybrid host: a tmpfs with its hierarchies, as runc does
-                // (CgroupMount.swift).
-                if let hierarchies = RootfsSetup.cgroupV1Hierarchies() {
+                // (CgroupMount.swift); only for "cgroup": a spec that names "cgroup2" gets
+                // one cgroup2 mount there too, as in runc.
+                if type == "cgroup", let hierarchies = RootfsSetup.cgroupV1Hierarchies() {
                     try mountCgroupV1(hierarchies, m, opts, on: target, in: root)
                     return
                 }
