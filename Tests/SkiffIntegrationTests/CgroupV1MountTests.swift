@@ -197,16 +197,9 @@ final class CgroupV1MountTests: XCTestCase {
             }
             c["mounts"] = mounts
         }
-        let r = s.skiff(["run", "-b", b, "asks-v2"])
-        XCTAssertEqual(r.code, 0, r.stderr)
-        let points = r.stdout.components(separatedBy: "@@\n")[0].split(separator: "\n").compactMap { line in
-            let f = line.split(separator: " ").map(String.init)
-            guard let dash = f.firstIndex(of: "-"), dash + 1 < f.count, f[4].hasPrefix("/sys/fs/cgroup") else {
-                return nil as String?
-            }
-            return "\(f[4]) \(f[dash + 1])"
-        }
-        XCTAssertEqual(points, ["/sys/fs/cgroup cgroup2"], r.stdout)
+        let seen = try probe(s, b, "asks-v2", hideUnified: false)
+        XCTAssertEqual(
+            seen.mounts.mapValues(\.fstype), ["/sys/fs/cgroup": "cgroup2"], "the mounts under /sys/fs/cgroup")
         s.assertNothingLeftBehind()
     }
 }
